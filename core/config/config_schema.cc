@@ -1,0 +1,158 @@
+#include "core/config/config_schema.h"
+
+#include <arpa/inet.h>
+
+#include "core/base/log.h"
+
+namespace rm {
+namespace {
+
+// ---- value checks ---------------------------------------------------------------------
+
+std::string check_power_of_two(uint32_t value) {
+  if (value != 0 && (value & (value - 1)) == 0) {
+    return "";
+  }
+  return std::to_string(value) + " is not a power of two";
+}
+
+// Listeners bind to a literal address: resolving a name at start would make the bound
+// address depend on DNS.
+std::string check_ip_literal(std::string_view value) {
+  const std::string text(value);  // inet_pton wants a NUL-terminated string
+  unsigned char addr[16];
+  if (inet_pton(AF_INET, text.c_str(), addr) == 1 || inet_pton(AF_INET6, text.c_str(), addr) == 1) {
+    return "";
+  }
+  return "'" + text + "' is not an IPv4 or IPv6 literal";
+}
+
+// The hostname goes verbatim into greetings and Received headers, and local domains are
+// compared with SMTP envelope domains; both must be single protocol tokens. (International
+// names are written in their ASCII "xn--" form.)
+std::string check_protocol_token(std::string_view value) {
+  if (value.empty()) {
+    return "must not be empty";
+  }
+  for (const unsigned char c : value) {
+    if (c <= 0x20 || c >= 0x7f) {
+      return "'" + std::string(value) + "' must be printable ASCII without spaces";
+    }
+  }
+  return "";
+}
+
+std::string check_log_level(std::string_view value) {
+  const Result<LogLevel> level = parse_log_level(value);
+  return level.ok() ? "" : std::string(level.status().message());
+}
+
+// ---- table builders -------------------------------------------------------------------
+
+// RM_KEY(runtime.shards) expands to the path "runtime.shards" and two accessors (mutable and
+// const) for `options.runtime.shards`, so the JSON key can never drift from the C++ member
+// name. A builder given a field of the wrong type fails to compile.
+// clang-format off
+#define RM_KEY(member)                                   \
+  #member, [](Options& o) -> auto& { return o.member; }, \
+      [](const Options& o) -> auto& { return o.member; }
+// clang-format on
+
+constexpr ConfigField Section(std::string_view path) {
+  return {path, SectionField{}};
+}
+
+template <typename Get, typename CGet>
+constexpr ConfigField Bool(std::string_view path, Get get, CGet cget) {
+  return {path, BoolField{{get, cget}}};
+}
+
+template <typename Get, typename CGet>
+constexpr ConfigField Uint32(std::string_view path, Get get, CGet cget, uint32_t min, uint32_t max,
+                             Uint32Check check = nullptr) {
+  return {path, Uint32Field{{get, cget}, min, max, check}};
+}
+
+template <typename Get, typename CGet>
+constexpr ConfigField String(std::string_view path, Get get, CGet cget,
+                             StringCheck check = nullptr) {
+  return {path, StringField{{get, cget}, check}};
+}
+
+template <typename Get, typename CGet>
+constexpr ConfigField StringList(std::string_view path, Get get, CGet cget,
+                                 StringCheck item_check = nullptr) {
+  return {path, StringListField{{get, cget}, item_check}};
+}
+
+// Every listener has the same three keys. Port 0 lets the kernel choose (tests use it).
+// clang-format off
+#define RM_LISTENER(name)                                       \
+  Section("listeners." #name),                                  \
+      Bool(RM_KEY(listeners.name.enabled)),                     \
+      String(RM_KEY(listeners.name.address), check_ip_literal), \
+      Uint32(RM_KEY(listeners.name.port), 0, 65535)
+// clang-format on
+
+// ---- the table ------------------------------------------------------------------------
+//
+// Ranges are inclusive. Where a bound is not forced by the kernel or the protocol, it is a
+// sanity limit that catches a typo (an extra zero) before it becomes a memory bill.
+constexpr ConfigField kSchema[] = {
+    Section("server"),
+    String(RM_KEY(server.hostname), check_protocol_token),
+    StringList(RM_KEY(server.local_domains), check_protocol_token),
+
+    Section("listeners"),
+    RM_LISTENER(smtp),
+    RM_LISTENER(submission),
+    RM_LISTENER(submissions),
+    RM_LISTENER(imap),
+    RM_LISTENER(imaps),
+    RM_LISTENER(pop3),
+    RM_LISTENER(pop3s),
+
+    Section("runtime"),
+    Uint32(RM_KEY(runtime.shards), 0, 256),  // 0 = one per allowed CPU
+    Bool(RM_KEY(runtime.pin_threads)),
+    Uint32(RM_KEY(runtime.ring_entries), 8, 32768),   // io_uring's SQ limit is 32768
+    Uint32(RM_KEY(runtime.cq_entries), 16, 1048576),  // >= 2 * ring_entries, see below
+    Uint32(RM_KEY(runtime.recv_buffer_count), 1, 32768, check_power_of_two),  // buf ring size
+    Uint32(RM_KEY(runtime.recv_buffer_size), 256, 1048576),
+    Uint32(RM_KEY(runtime.cross_shard_queue_capacity), 1, 65536),  // times shards^2 queues
+    Uint32(RM_KEY(runtime.blocking_queue_capacity), 1, 1048576),
+    Uint32(RM_KEY(runtime.timer_tick_ms), 1, 1000),
+    Uint32(RM_KEY(runtime.shutdown_drain_ms), 0, 3600000),  // at most an hour
+
+    Section("limits"),
+    Uint32(RM_KEY(limits.connections_max), 1, 1000000),
+    Uint32(RM_KEY(limits.input_buffer_bytes_max), 1024, 16777216),  // > one 1000-byte SMTP line
+    Uint32(RM_KEY(limits.output_buffer_bytes_max), 4096, 1073741824),
+
+    Section("log"),
+    String(RM_KEY(log.level), check_log_level),
+    String(RM_KEY(log.file)),  // "" = stderr
+};
+
+#undef RM_LISTENER
+#undef RM_KEY
+
+}  // namespace
+
+std::span<const ConfigField> config_schema() {
+  return kSchema;
+}
+
+Status check_config_invariants(const Options& options) {
+  // Every submission can complete more than once (multishot accept/recv), so a CQ only
+  // twice the SQ is the least that keeps completions from overflowing under load.
+  const RuntimeOptions& rt = options.runtime;
+  if (uint64_t{rt.cq_entries} < 2 * uint64_t{rt.ring_entries}) {
+    return Status::InvalidArgument("'runtime.cq_entries': " + std::to_string(rt.cq_entries) +
+                                   " is less than twice runtime.ring_entries (" +
+                                   std::to_string(rt.ring_entries) + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace rm

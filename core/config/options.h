@@ -1,0 +1,68 @@
+// Options: the whole server configuration, with every default in one place.
+//
+// The JSON config file mirrors this struct: each nested struct is a JSON object and each
+// field a key of the same name (`runtime.shards`, `listeners.smtp.port`, ...). A key that
+// is absent keeps the default written here, so an empty file — or no file — is a complete
+// configuration. Thread-safety: a plain value, copied to each shard at start.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rm {
+
+struct ListenerOptions {
+  bool enabled = true;
+  std::string address = "127.0.0.1";  // IPv4 or IPv6 literal
+  uint32_t port = 0;                  // 1..65535; 0 lets the kernel choose (tests)
+};
+
+struct RuntimeOptions {
+  uint32_t shards = 0;                    // reactor threads; 0 = one per CPU we may run on
+  bool pin_threads = true;                // pin shard N to the Nth allowed CPU
+  uint32_t ring_entries = 1024;           // submission queue entries per shard
+  uint32_t cq_entries = 16384;            // completion queue entries (never overflows)
+  uint32_t recv_buffer_count = 1024;      // provided buffers per shard (a power of two)
+  uint32_t recv_buffer_size = 16384;      // bytes per provided buffer
+  uint32_t cross_shard_queue_capacity = 4096;  // tasks per ordered shard pair
+  uint32_t blocking_queue_capacity = 4096;     // jobs waiting for a shard's blocking lane
+  uint32_t timer_tick_ms = 10;            // deadline granularity
+  uint32_t shutdown_drain_ms = 10000;     // time open sessions get to finish on SIGTERM
+};
+
+struct LogOptions {
+  std::string level = "info";  // debug, info, warn, error
+  std::string file;            // "" = stderr
+};
+
+struct LimitOptions {
+  uint32_t connections_max = 20000;          // per server, all listeners together
+  uint32_t input_buffer_bytes_max = 65536;   // unparsed input held per connection
+  uint32_t output_buffer_bytes_max = 4194304;  // unsent output held per connection
+};
+
+struct ListenersOptions {
+  ListenerOptions smtp{true, "127.0.0.1", 2525};         // MX (port 25 in production)
+  ListenerOptions submission{true, "127.0.0.1", 2587};   // STARTTLS (587)
+  ListenerOptions submissions{true, "127.0.0.1", 2465};  // implicit TLS (465)
+  ListenerOptions imap{true, "127.0.0.1", 2143};         // STARTTLS (143)
+  ListenerOptions imaps{true, "127.0.0.1", 2993};        // implicit TLS (993)
+  ListenerOptions pop3{true, "127.0.0.1", 2110};         // STARTTLS (110)
+  ListenerOptions pop3s{true, "127.0.0.1", 2995};        // implicit TLS (995)
+};
+
+struct ServerOptions {
+  std::string hostname = "localhost";                     // name in greetings and Received
+  std::vector<std::string> local_domains = {"localhost"};  // domains delivered here
+};
+
+struct Options {
+  ServerOptions server;
+  ListenersOptions listeners;
+  RuntimeOptions runtime;
+  LimitOptions limits;
+  LogOptions log;
+};
+
+}  // namespace rm
