@@ -1,0 +1,173 @@
+#include "core/reactor/connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/reactor/shard.h"
+
+namespace rm {
+
+void ConnectionHandler::on_peer_closed(Connection& conn) { conn.close_after_flush(); }
+void ConnectionHandler::on_deadline(Connection& conn) { conn.abort(); }
+void ConnectionHandler::on_input_overflow(Connection& conn) { conn.abort(); }
+void ConnectionHandler::on_shutdown(Connection& conn) { conn.close_after_flush(); }
+
+Connection::Connection(Shard& shard, uint64_t key, uint64_t log_id, int fd, std::string peer,
+                       std::string_view listener)
+    : shard_(shard), key_(key), log_id_(log_id), fd_(fd), peer_(std::move(peer)),
+      listener_(listener) {
+  timer_.owner = key;
+}
+
+Connection::~Connection() {
+  RM_ASSERT(!send_inflight_ && !recv_armed_);
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+void Connection::write(std::string_view bytes) {
+  if (state_ != State::kOpen || bytes.empty()) {
+    return;
+  }
+  // Small replies are appended to the last chunk unless the kernel is already sending it.
+  if (out_.size() > inflight_chunks_ && out_.back().size() + bytes.size() <= kCoalesceBytes) {
+    out_.back().append(bytes);
+    out_bytes_ += bytes.size();
+  } else {
+    queue_chunk(std::string(bytes));
+  }
+  shard_.mark_dirty(*this);
+  if (out_bytes_ > shard_.options().limits.output_buffer_bytes_max) {
+    RM_LOG(kWarn, "output_overflow").kv("conn", log_id_).kv("bytes", out_bytes_);
+    abort();
+  }
+}
+
+void Connection::write(std::string&& bytes) {
+  if (bytes.size() < kCoalesceBytes / 4) {
+    write(std::string_view(bytes));
+    return;
+  }
+  if (state_ != State::kOpen || bytes.empty()) {
+    return;
+  }
+  queue_chunk(std::move(bytes));
+  shard_.mark_dirty(*this);
+  if (out_bytes_ > shard_.options().limits.output_buffer_bytes_max) {
+    RM_LOG(kWarn, "output_overflow").kv("conn", log_id_).kv("bytes", out_bytes_);
+    abort();
+  }
+}
+
+void Connection::queue_chunk(std::string&& bytes) {
+  out_bytes_ += bytes.size();
+  out_.push_back(std::move(bytes));
+}
+
+void Connection::set_deadline_in(uint32_t ms) {
+  if (state_ == State::kClosing) {
+    return;
+  }
+  shard_.schedule_deadline(*this, monotonic_ms() + ms);
+}
+
+void Connection::clear_deadline() { shard_.cancel_deadline(*this); }
+
+void Connection::resume_input() {
+  if (state_ == State::kOpen) {
+    shard_.mark_resume(*this);
+  }
+}
+
+void Connection::close_after_flush() {
+  if (state_ != State::kOpen) {
+    return;
+  }
+  state_ = State::kDraining;
+  shard_.mark_dirty(*this);  // the shard moves on to closing once the queue is empty
+}
+
+void Connection::abort() {
+  if (state_ == State::kClosing) {
+    return;
+  }
+  // Chunks the kernel is sending must outlive the send; the rest can go now.
+  while (out_.size() > inflight_chunks_) {
+    out_bytes_ -= out_.back().size();
+    out_.pop_back();
+  }
+  begin_closing();
+}
+
+void Connection::begin_closing() {
+  state_ = State::kClosing;
+  shard_.cancel_deadline(*this);
+  // Ends the multishot recv (it completes with 0) and any send the peer is not reading.
+  ::shutdown(fd_, SHUT_RDWR);
+  shard_.mark_dirty(*this);
+}
+
+void Connection::deliver(std::string_view data) {
+  if (state_ != State::kOpen) {
+    return;  // a closing session reads no more commands
+  }
+  if (carry_.empty()) {
+    const size_t used = handler_->on_data(*this, data);
+    RM_ASSERT(used <= data.size());
+    if (used < data.size() && state_ == State::kOpen) {
+      carry_.assign(data.substr(used));
+    }
+  } else {
+    carry_.append(data);
+    const size_t used = handler_->on_data(*this, carry_);
+    RM_ASSERT(used <= carry_.size());
+    carry_.erase(0, used);
+  }
+  if (state_ != State::kOpen) {
+    carry_.clear();
+  } else if (carry_.size() > shard_.options().limits.input_buffer_bytes_max) {
+    RM_LOG(kInfo, "input_overflow").kv("conn", log_id_).kv("bytes", uint64_t{carry_.size()});
+    carry_.clear();
+    handler_->on_input_overflow(*this);
+  }
+}
+
+bool Connection::prepare_send() {
+  if (send_inflight_ || out_.empty()) {
+    return false;
+  }
+  size_t n = 0;
+  for (auto it = out_.begin(); it != out_.end() && n < kMaxIov; ++it, ++n) {
+    const size_t skip = (n == 0) ? out_offset_ : 0;
+    iov_[n].iov_base = it->data() + skip;
+    iov_[n].iov_len = it->size() - skip;
+  }
+  msg_ = msghdr{};
+  msg_.msg_iov = iov_;
+  msg_.msg_iovlen = n;
+  inflight_chunks_ = n;
+  send_inflight_ = true;
+  return true;
+}
+
+void Connection::complete_send(size_t sent) {
+  RM_ASSERT(send_inflight_ && sent <= out_bytes_);
+  send_inflight_ = false;
+  inflight_chunks_ = 0;
+  out_bytes_ -= sent;
+  while (sent > 0) {
+    const size_t left_in_front = out_.front().size() - out_offset_;
+    if (sent < left_in_front) {
+      out_offset_ += sent;
+      break;
+    }
+    sent -= left_in_front;
+    out_.pop_front();
+    out_offset_ = 0;
+  }
+}
+
+}  // namespace rm

@@ -1,0 +1,100 @@
+// Connection: one accepted socket on a shard, with its input carry-over, its ordered output
+// queue and its deadline.
+//
+// Output: write() appends to a queue of chunks; the shard sends them with one sendmsg at a
+// time (gathered iovecs), resuming after short sends, so replies go out in order.
+// Input: the shard hands received bytes to the handler in place; only what the handler
+// leaves unconsumed is copied into the carry-over (bounded by input_buffer_bytes_max), so
+// receive buffers go back to the kernel as soon as the handler returns.
+// Closing: close_after_flush() sends what is queued, then closes; abort() closes at once.
+// Either way the socket is closed only after the kernel has finished every operation on it.
+// Thread-safety: owned by one shard thread; handlers use it only from that thread.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/reactor/connection_handler.h"
+#include "core/reactor/timer_wheel.h"
+
+namespace rm {
+
+class Shard;
+
+class Connection {
+ public:
+  Connection(Shard& shard, uint64_t key, uint64_t log_id, int fd, std::string peer,
+             std::string_view listener);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Unique in the process, for logs (`conn=`).
+  uint64_t id() const { return log_id_; }
+  Shard& shard() { return shard_; }
+  int fd() const { return fd_; }
+  // "ip:port" ("[v6]:port"), or "local" for UNIX sockets.
+  const std::string& peer() const { return peer_; }
+  std::string_view listener() const { return listener_; }
+
+  void write(std::string_view bytes);
+  void write(std::string&& bytes);
+  void write(const char* text) { write(std::string_view(text)); }
+  size_t output_bytes() const { return out_bytes_; }
+
+  // Replaces the deadline: on_deadline() runs `ms` from now unless set again or cleared.
+  void set_deadline_in(uint32_t ms);
+  void clear_deadline();
+
+  // Hands the carried-over input to the handler again without waiting for new bytes (for a
+  // handler that stopped consuming while it waited for something else).
+  void resume_input();
+
+  void close_after_flush();
+  void abort();
+  bool open() const { return state_ == State::kOpen; }
+
+ private:
+  friend class Shard;
+  enum class State { kOpen, kDraining, kClosing };
+  static constexpr size_t kMaxIov = 64;
+  static constexpr size_t kCoalesceBytes = 16384;
+
+  void deliver(std::string_view data);
+  void queue_chunk(std::string&& bytes);
+  void begin_closing();
+  // Builds the msghdr for the next sendmsg; returns false when there is nothing to send.
+  bool prepare_send();
+  void complete_send(size_t sent);
+
+  Shard& shard_;
+  const uint64_t key_;  // slot + generation, as encoded in user_data
+  const uint64_t log_id_;
+  const int fd_;
+  const std::string peer_;
+  const std::string_view listener_;
+  std::unique_ptr<ConnectionHandler> handler_;
+  State state_ = State::kOpen;
+
+  std::string carry_;
+  std::deque<std::string> out_;
+  size_t out_offset_ = 0;  // bytes of out_.front() already sent
+  size_t out_bytes_ = 0;
+  size_t inflight_chunks_ = 0;
+  bool send_inflight_ = false;
+  bool recv_armed_ = false;
+  bool dirty_ = false;           // on the shard's flush list
+  bool resume_pending_ = false;  // on the shard's resume list
+  bool shutdown_called_ = false;
+  iovec iov_[kMaxIov];
+  msghdr msg_{};
+  TimerNode timer_;
+};
+
+}  // namespace rm

@@ -1,0 +1,667 @@
+#include "core/reactor/shard.h"
+
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/reactor/uring_shim.h"
+#include "core/reactor/user_data.h"
+#include "core/runtime/blocking_lane.h"
+#include "core/runtime/runtime.h"
+
+namespace rm {
+namespace {
+
+thread_local Shard* t_current_shard = nullptr;
+constexpr uint16_t kBufferGroup = 0;
+// Tasks one loop iteration takes from one inbox before it looks at the network again.
+constexpr int kInboxBatch = 256;
+
+}  // namespace
+
+Shard::Shard(Runtime& runtime, int index, const Options& options)
+    : runtime_(runtime), index_(index), options_(options),
+      backlogged_(static_cast<size_t>(runtime.shard_count())) {
+  const int shards = runtime.shard_count();
+  for (int source = 0; source <= shards; ++source) {
+    inbox_.push_back(std::make_unique<SpscQueue<Task>>(
+        source < shards ? options.runtime.cross_shard_queue_capacity
+                        : options.runtime.blocking_queue_capacity));
+  }
+  backlog_.resize(static_cast<size_t>(shards));
+  connections_max_ = std::max<size_t>(1, options.limits.connections_max / static_cast<size_t>(shards));
+}
+
+Shard::~Shard() {
+  if (wake_fd_ >= 0) {
+    ::close(wake_fd_);
+  }
+}
+
+Shard* Shard::current() { return t_current_shard; }
+
+void Shard::add_listener(const ListenerSpec* spec, int fd) {
+  listeners_.push_back(ShardListener{spec, fd, false});
+}
+
+Status Shard::set_up() {
+  Result<std::unique_ptr<Ring>> ring =
+      Ring::create(options_.runtime.ring_entries, options_.runtime.cq_entries);
+  if (!ring.ok()) {
+    return ring.status();
+  }
+  ring_ = std::move(ring).value();
+  Result<std::unique_ptr<BufferRing>> buffers =
+      BufferRing::create(*ring_, options_.runtime.recv_buffer_count,
+                         options_.runtime.recv_buffer_size, kBufferGroup);
+  if (!buffers.ok()) {
+    return buffers.status();
+  }
+  buffers_ = std::move(buffers).value();
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    return Status::FromErrno("eventfd", errno);
+  }
+  timers_ = std::make_unique<TimerWheel>(options_.runtime.timer_tick_ms, monotonic_ms());
+  lane_ = std::make_unique<BlockingLane>(index_);
+  slots_.reserve(std::min<size_t>(connections_max_, 65536));
+  return Status::Ok();
+}
+
+Status Shard::run(const std::function<void(Status)>& started) {
+  t_current_shard = this;
+  log_set_thread_shard(index_);
+  Status status = set_up();
+  started(status);
+  if (!status.ok()) {
+    return status;
+  }
+  RM_LOG(kDebug, "shard_started").kv("ring", ring_->mode()).kv("cq", ring_->cq_entries());
+  arm_wake_read();
+  if (signal_fd_ >= 0) {
+    arm_signal_read();
+  }
+  for (uint32_t i = 0; i < listeners_.size(); ++i) {
+    arm_accept(listeners_[i], i);
+  }
+  loop();
+  // Tear down in order: the lane finishes its jobs, then the ring goes (with the kernel's
+  // references to our sockets), then the sockets.
+  lane_.reset();
+  for (Slot& slot : slots_) {
+    if (slot.conn) {
+      slot.conn->send_inflight_ = false;
+      slot.conn->recv_armed_ = false;
+    }
+  }
+  buffers_->detach_from_ring();
+  ring_.reset();
+  buffers_.reset();
+  slots_.clear();
+  for (ShardListener& listener : listeners_) {
+    if (listener.fd >= 0) {
+      ::close(listener.fd);
+    }
+  }
+  t_current_shard = nullptr;
+  return Status::Ok();
+}
+
+void Shard::loop() {
+  while (!stopped_) {
+    bool busy = run_inbox();
+    flush_backlogs();
+    after_batch();
+    update_timer();
+    check_drain_done();
+    if (stopped_) {
+      break;
+    }
+    busy = busy || !resume_.empty() || !dirty_.empty();
+    bool backlog = false;
+    for (const auto& queue : backlog_) {
+      backlog = backlog || !queue.empty();
+    }
+    unsigned wait_nr = busy ? 0 : 1;
+    if (wait_nr == 1) {
+      // Announce the sleep, then look once more: a producer that pushed before seeing the
+      // flag has its task found here; one that pushed after sees the flag and wakes us.
+      sleeping_.store(true, std::memory_order_seq_cst);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (inbox_nonempty()) {
+        wait_nr = 0;
+      }
+    }
+    if (wait_nr == 1 && backlog) {
+      // A full queue to another shard: poll briefly instead of sleeping without a waker.
+      __kernel_timespec ts{0, 1000000};
+      io_uring_cqe* cqe = nullptr;
+      io_uring_submit_and_wait_timeout(ring_->raw(), &cqe, 1, &ts, nullptr);
+    } else {
+      const int rc = ring_->submit_and_wait(wait_nr);
+      RM_ASSERT_MSG(rc >= 0 || rc == -EINTR || rc == -ETIME || rc == -EAGAIN || rc == -EBUSY,
+                    "io_uring_enter failed");
+    }
+    sleeping_.store(false, std::memory_order_relaxed);
+    reap();
+    for (const Completion& c : run_queue_) {
+      dispatch(c);
+    }
+    run_queue_.clear();
+    expire_deadlines();
+  }
+}
+
+void Shard::reap() {
+  io_uring_cqe* cqe = nullptr;
+  unsigned head = 0;
+  unsigned count = 0;
+  io_uring_for_each_cqe(ring_->raw(), head, cqe) {
+    run_queue_.push_back(Completion{cqe->user_data, cqe->res, cqe->flags});
+    ++count;
+  }
+  io_uring_cq_advance(ring_->raw(), count);
+}
+
+void Shard::dispatch(const Completion& c) {
+  const uint64_t key = user_data_key(c.user_data);
+  switch (user_data_op(c.user_data)) {
+    case Op::kAccept:
+      on_accept(static_cast<uint32_t>(key), c);
+      break;
+    case Op::kRecv:
+      if (Connection* conn = find(key)) {
+        on_recv(*conn, c);
+      } else if (c.flags & IORING_CQE_F_BUFFER) {
+        buffers_->recycle(static_cast<uint16_t>(c.flags >> IORING_CQE_BUFFER_SHIFT));
+      }
+      break;
+    case Op::kSend:
+      if (Connection* conn = find(key)) {
+        on_send(*conn, c);
+      }
+      break;
+    case Op::kTimer:
+      if (key == timer_generation_) {
+        timer_armed_ms_.reset();
+      }
+      break;
+    case Op::kWake:
+      arm_wake_read();
+      break;
+    case Op::kSignal:
+      on_signal();
+      break;
+    case Op::kCancel:
+    case Op::kTimerRemove:
+      break;
+  }
+}
+
+// Work that is cheaper done once per batch: output gathered into one sendmsg per
+// connection, receives re-armed after buffers came back, buffers published to the kernel.
+void Shard::after_batch() {
+  for (size_t i = 0; i < resume_.size(); ++i) {  // handlers may add to resume_
+    if (Connection* conn = find(resume_[i])) {
+      conn->resume_pending_ = false;
+      conn->deliver(std::string_view());
+    }
+  }
+  resume_.clear();
+  buffers_->publish();
+  for (uint64_t key : rearm_) {
+    if (Connection* conn = find(key); conn != nullptr && conn->open()) {
+      arm_recv(*conn);
+    }
+  }
+  rearm_.clear();
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    if (Connection* conn = find(dirty_[i])) {
+      conn->dirty_ = false;
+      flush(*conn);
+      progress_close(*conn);
+    }
+  }
+  dirty_.clear();
+}
+
+// ---- cross-shard and external tasks ----
+
+bool Shard::run_inbox() {
+  bool ran = false;
+  for (size_t source = 0; source < inbox_.size(); ++source) {
+    SpscQueue<Task>& queue = *inbox_[source];
+    int popped = 0;
+    for (; popped < kInboxBatch; ++popped) {
+      std::optional<Task> task = queue.try_pop();
+      if (!task) {
+        break;
+      }
+      if (source == inbox_.size() - 1) {
+        --lane_outstanding_;  // a blocking-lane completion
+      }
+      (*task)();
+      counters_.tasks_run.fetch_add(1, std::memory_order_relaxed);
+      ran = true;
+    }
+    // Room freed for a shard that waits to send its backlog: wake it rather than let it
+    // find out at its next poll.
+    if (popped > 0 && source < backlogged_.size() &&
+        backlogged_[source].load(std::memory_order_relaxed) &&
+        backlogged_[source].exchange(false, std::memory_order_acq_rel)) {
+      runtime_.shard(static_cast<int>(source)).wake();
+    }
+  }
+  if (external_nonempty_.load(std::memory_order_acquire)) {
+    std::deque<Task> tasks;
+    {
+      std::lock_guard<std::mutex> lock(external_mu_);
+      tasks.swap(external_);
+      external_nonempty_.store(false, std::memory_order_relaxed);
+    }
+    for (Task& task : tasks) {
+      task();
+      counters_.tasks_run.fetch_add(1, std::memory_order_relaxed);
+    }
+    ran = ran || !tasks.empty();
+  }
+  return ran;
+}
+
+bool Shard::inbox_nonempty() const {
+  for (const auto& queue : inbox_) {
+    if (!queue->empty()) {
+      return true;
+    }
+  }
+  return external_nonempty_.load(std::memory_order_acquire);
+}
+
+void Shard::post_external(Task task) {
+  {
+    std::lock_guard<std::mutex> lock(external_mu_);
+    external_.push_back(std::move(task));
+    external_nonempty_.store(true, std::memory_order_release);
+  }
+  wake();
+}
+
+void Shard::wake() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeping_.exchange(false, std::memory_order_seq_cst)) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  }
+}
+
+bool Shard::queue_to(int target, Task& task) {
+  auto& backlog = backlog_[static_cast<size_t>(target)];
+  if (!backlog.empty()) {
+    return false;  // keep order: older tasks for `target` go first
+  }
+  return runtime_.shard(target).inbox_from(index_).try_push(task);
+}
+
+void Shard::add_backlog(int target, Task task) {
+  backlog_[static_cast<size_t>(target)].push_back(std::move(task));
+}
+
+void Shard::note_backlog_from(int source) {
+  backlogged_[static_cast<size_t>(source)].store(true, std::memory_order_seq_cst);
+}
+
+void Shard::flush_backlogs() {
+  for (size_t target = 0; target < backlog_.size(); ++target) {
+    auto& backlog = backlog_[target];
+    if (backlog.empty()) {
+      continue;
+    }
+    Shard& dest = runtime_.shard(static_cast<int>(target));
+    while (!backlog.empty() && dest.inbox_from(index_).try_push(backlog.front())) {
+      backlog.pop_front();
+    }
+    if (!backlog.empty()) {
+      dest.note_backlog_from(index_);
+    }
+    dest.wake();
+  }
+}
+
+Status Shard::run_blocking(Task job) {
+  if (lane_outstanding_ >= options_.runtime.blocking_queue_capacity) {
+    return Status::ResourceExhausted("blocking lane queue is full");
+  }
+  ++lane_outstanding_;
+  lane_->push(std::move(job));
+  return Status::Ok();
+}
+
+void Shard::complete_from_lane(Task done) {
+  // Never full: at most blocking_queue_capacity jobs are outstanding (run_blocking).
+  RM_ASSERT(inbox_.back()->try_push(done));
+  wake();
+}
+
+// ---- accept ----
+
+void Shard::arm_accept(ShardListener& listener, uint32_t index) {
+  io_uring_sqe* sqe = ring_->next_sqe();
+  io_uring_prep_multishot_accept(sqe, listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, make_user_data(Op::kAccept, index));
+  listener.accept_armed = true;
+}
+
+void Shard::on_accept(uint32_t listener_index, const Completion& c) {
+  ShardListener& listener = listeners_[listener_index];
+  if (!(c.flags & IORING_CQE_F_MORE)) {
+    listener.accept_armed = false;
+  }
+  if (c.res >= 0) {
+    if (draining_) {
+      ::close(c.res);
+    } else if (live_connections_ >= connections_max_) {
+      refuse_overloaded(listener, c.res);
+    } else {
+      open_connection(listener, c.res);
+    }
+  } else if (c.res != -ECANCELED && !draining_) {
+    RM_LOG(kWarn, "accept_failed").kv("listener", listener.spec->name).kv("errno", -c.res);
+  }
+  if (!listener.accept_armed) {
+    if (draining_) {
+      ::close(listener.fd);
+      listener.fd = -1;
+    } else {
+      arm_accept(listener, listener_index);
+    }
+  }
+}
+
+void Shard::refuse_overloaded(const ShardListener& listener, int fd) {
+  counters_.refused_overload.fetch_add(1, std::memory_order_relaxed);
+  const std::string& reply = listener.spec->overload_reply;
+  if (!reply.empty()) {
+    // Best effort and non-blocking: the socket buffer of a new connection has room.
+    [[maybe_unused]] ssize_t n = ::send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+  ::close(fd);
+  RM_LOG(kDebug, "refused_overload").kv("listener", listener.spec->name);
+}
+
+void Shard::open_connection(const ShardListener& listener, int fd) {
+  uint32_t slot_index;
+  if (!free_slots_.empty()) {
+    slot_index = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot_index = static_cast<uint32_t>(slots_.size());
+    RM_ASSERT(slot_index < (1u << kSlotBits));
+    slots_.emplace_back();
+  }
+  Slot& slot = slots_[slot_index];
+  const uint64_t key = make_conn_key(slot_index, slot.generation);
+  sockaddr_storage addr;
+  socklen_t addr_len = sizeof addr;
+  std::string peer = "local";
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0) {
+    peer = format_peer_address(addr, addr_len);
+  }
+  const uint64_t log_id =
+      next_log_serial_++ * static_cast<uint64_t>(runtime_.shard_count()) + static_cast<uint64_t>(index_);
+  slot.conn = std::make_unique<Connection>(*this, key, log_id, fd, std::move(peer),
+                                           listener.spec->name);
+  Connection& conn = *slot.conn;
+  ++live_connections_;
+  counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+  counters_.open.fetch_add(1, std::memory_order_relaxed);
+  RM_LOG(kDebug, "accept").kv("conn", log_id).kv("listener", listener.spec->name).kv("peer", conn.peer());
+  conn.handler_ = listener.spec->factory(conn);
+  arm_recv(conn);
+  conn.handler_->on_open(conn);
+  mark_dirty(conn);
+}
+
+Connection* Shard::find(uint64_t key) {
+  const uint32_t slot_index = conn_key_slot(key);
+  if (slot_index >= slots_.size()) {
+    return nullptr;
+  }
+  Slot& slot = slots_[slot_index];
+  if (!slot.conn || slot.generation != conn_key_generation(key)) {
+    return nullptr;
+  }
+  return slot.conn.get();
+}
+
+// ---- receive ----
+
+void Shard::arm_recv(Connection& conn) {
+  RM_ASSERT(!conn.recv_armed_);
+  io_uring_sqe* sqe = ring_->next_sqe();
+  uring_shim::prep_recv_multishot(sqe, conn.fd_, buffers_->group_id());
+  io_uring_sqe_set_data64(sqe, make_user_data(Op::kRecv, conn.key_));
+  conn.recv_armed_ = true;
+}
+
+void Shard::on_recv(Connection& conn, const Completion& c) {
+  const bool more = (c.flags & IORING_CQE_F_MORE) != 0;
+  if (!more) {
+    conn.recv_armed_ = false;
+  }
+  if (c.res > 0) {
+    RM_ASSERT(c.flags & IORING_CQE_F_BUFFER);
+    const auto bid = static_cast<uint16_t>(c.flags >> IORING_CQE_BUFFER_SHIFT);
+    counters_.bytes_in.fetch_add(static_cast<uint64_t>(c.res), std::memory_order_relaxed);
+    conn.deliver(buffers_->take(bid, static_cast<uint32_t>(c.res)));
+    buffers_->recycle(bid);  // the handler consumed it or the connection copied the rest
+    if (!more && conn.open()) {
+      rearm_.push_back(conn.key_);
+    }
+  } else if (c.res == -ENOBUFS) {
+    // Back-pressure, not an error: every buffer is in flight. Buffers come back at the end
+    // of this batch; re-arm then.
+    counters_.recv_enobufs.fetch_add(1, std::memory_order_relaxed);
+    if (!more && conn.open()) {
+      rearm_.push_back(conn.key_);
+    }
+  } else if (c.res == 0) {
+    if (conn.open()) {
+      conn.handler_->on_peer_closed(conn);
+    }
+  } else if (!more && conn.state_ != Connection::State::kClosing) {
+    RM_LOG(kDebug, "recv_failed").kv("conn", conn.log_id_).kv("errno", -c.res);
+    conn.abort();
+  }
+  if (conn.open() && !conn.recv_armed_ && c.res == 0) {
+    conn.close_after_flush();  // the handler ignored EOF; there is nothing more to read
+  }
+  mark_dirty(conn);
+}
+
+// ---- send ----
+
+void Shard::mark_dirty(Connection& conn) {
+  if (!conn.dirty_) {
+    conn.dirty_ = true;
+    dirty_.push_back(conn.key_);
+  }
+}
+
+void Shard::mark_resume(Connection& conn) {
+  if (!conn.resume_pending_) {
+    conn.resume_pending_ = true;
+    resume_.push_back(conn.key_);
+  }
+}
+
+void Shard::flush(Connection& conn) {
+  if (conn.state_ == Connection::State::kClosing || !conn.prepare_send()) {
+    return;
+  }
+  io_uring_sqe* sqe = ring_->next_sqe();
+  io_uring_prep_sendmsg(sqe, conn.fd_, &conn.msg_, MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, make_user_data(Op::kSend, conn.key_));
+}
+
+void Shard::on_send(Connection& conn, const Completion& c) {
+  if (c.res < 0) {
+    conn.send_inflight_ = false;
+    conn.inflight_chunks_ = 0;
+    if (conn.state_ != Connection::State::kClosing) {
+      RM_LOG(kDebug, "send_failed").kv("conn", conn.log_id_).kv("errno", -c.res);
+      conn.abort();
+    }
+  } else {
+    counters_.bytes_out.fetch_add(static_cast<uint64_t>(c.res), std::memory_order_relaxed);
+    conn.complete_send(static_cast<size_t>(c.res));
+  }
+  mark_dirty(conn);  // more to send, or a close waiting for the queue to empty
+}
+
+// ---- close ----
+
+void Shard::progress_close(Connection& conn) {
+  if (conn.state_ == Connection::State::kDraining && conn.out_.empty() && !conn.send_inflight_) {
+    conn.begin_closing();
+  }
+  if (conn.state_ == Connection::State::kClosing && !conn.recv_armed_ && !conn.send_inflight_) {
+    release(conn);
+  }
+}
+
+void Shard::release(Connection& conn) {
+  const uint32_t slot_index = conn_key_slot(conn.key_);
+  RM_LOG(kDebug, "close").kv("conn", conn.log_id_);
+  cancel_deadline(conn);
+  conn.handler_->on_close(conn);
+  Slot& slot = slots_[slot_index];
+  slot.conn.reset();  // closes the socket
+  ++slot.generation;
+  free_slots_.push_back(slot_index);
+  --live_connections_;
+  counters_.closed.fetch_add(1, std::memory_order_relaxed);
+  counters_.open.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// ---- deadlines ----
+
+void Shard::schedule_deadline(Connection& conn, int64_t deadline_ms) {
+  timers_->schedule(conn.timer_, deadline_ms);
+}
+
+void Shard::cancel_deadline(Connection& conn) { timers_->cancel(conn.timer_); }
+
+// Keeps one timeout on the ring, armed for the earliest slot that holds a deadline.
+void Shard::update_timer() {
+  std::optional<int64_t> due = timers_->next_due_ms();
+  if (draining_ && (!due || drain_deadline_ms_ < *due)) {
+    due = drain_deadline_ms_;
+  }
+  if (!due || (timer_armed_ms_ && *timer_armed_ms_ <= *due)) {
+    return;
+  }
+  if (timer_armed_ms_) {
+    io_uring_sqe* sqe = ring_->next_sqe();
+    io_uring_prep_timeout_remove(sqe, make_user_data(Op::kTimer, timer_generation_), 0);
+    io_uring_sqe_set_data64(sqe, make_user_data(Op::kTimerRemove, 0));
+  }
+  ++timer_generation_;
+  timer_ts_.tv_sec = *due / 1000;
+  timer_ts_.tv_nsec = (*due % 1000) * 1000000;
+  io_uring_sqe* sqe = ring_->next_sqe();
+  io_uring_prep_timeout(sqe, &timer_ts_, 0, IORING_TIMEOUT_ABS);
+  io_uring_sqe_set_data64(sqe, make_user_data(Op::kTimer, timer_generation_));
+  timer_armed_ms_ = *due;
+}
+
+void Shard::expire_deadlines() {
+  const int64_t now = monotonic_ms();
+  timers_->expire(now, due_);
+  for (uint64_t key : due_) {
+    if (Connection* conn = find(key); conn != nullptr && conn->state_ != Connection::State::kClosing) {
+      counters_.deadlines_fired.fetch_add(1, std::memory_order_relaxed);
+      RM_LOG(kDebug, "deadline").kv("conn", conn->log_id_);
+      conn->handler_->on_deadline(*conn);
+      mark_dirty(*conn);
+    }
+  }
+  due_.clear();
+  if (draining_ && now >= drain_deadline_ms_) {
+    for (Slot& slot : slots_) {
+      if (slot.conn && slot.conn->state_ != Connection::State::kClosing) {
+        RM_LOG(kInfo, "drain_timeout_close").kv("conn", slot.conn->log_id_);
+        slot.conn->abort();
+      }
+    }
+  }
+}
+
+// ---- wake-ups, signals, shutdown ----
+
+void Shard::arm_wake_read() {
+  io_uring_sqe* sqe = ring_->next_sqe();
+  io_uring_prep_read(sqe, wake_fd_, &wake_buf_, sizeof wake_buf_, 0);
+  io_uring_sqe_set_data64(sqe, make_user_data(Op::kWake, 0));
+}
+
+void Shard::arm_signal_read() {
+  io_uring_sqe* sqe = ring_->next_sqe();
+  io_uring_prep_read(sqe, signal_fd_, signal_buf_, sizeof(signalfd_siginfo), 0);
+  io_uring_sqe_set_data64(sqe, make_user_data(Op::kSignal, 0));
+}
+
+void Shard::on_signal() {
+  signalfd_siginfo info;
+  std::memcpy(&info, signal_buf_, sizeof info);
+  RM_LOG(kInfo, "signal").kv("signo", info.ssi_signo).kv("action", "shutdown");
+  runtime_.request_shutdown();
+  arm_signal_read();
+}
+
+void Shard::begin_drain() {
+  if (draining_) {
+    return;
+  }
+  draining_ = true;
+  drain_deadline_ms_ = monotonic_ms() + options_.runtime.shutdown_drain_ms;
+  for (uint32_t i = 0; i < listeners_.size(); ++i) {
+    ShardListener& listener = listeners_[i];
+    if (listener.accept_armed) {
+      io_uring_sqe* sqe = ring_->next_sqe();
+      io_uring_prep_cancel64(sqe, make_user_data(Op::kAccept, i), 0);
+      io_uring_sqe_set_data64(sqe, make_user_data(Op::kCancel, 0));
+    } else if (listener.fd >= 0) {
+      ::close(listener.fd);
+      listener.fd = -1;
+    }
+  }
+  for (Slot& slot : slots_) {
+    if (slot.conn && slot.conn->open() && !slot.conn->shutdown_called_) {
+      slot.conn->shutdown_called_ = true;
+      slot.conn->handler_->on_shutdown(*slot.conn);
+      mark_dirty(*slot.conn);
+    }
+  }
+  RM_LOG(kDebug, "drain_started").kv("open", uint64_t{live_connections_});
+}
+
+void Shard::check_drain_done() {
+  if (!draining_ || live_connections_ > 0) {
+    return;
+  }
+  for (const ShardListener& listener : listeners_) {
+    if (listener.fd >= 0) {
+      return;  // the accept cancellation has not come back yet
+    }
+  }
+  stopped_ = true;
+}
+
+}  // namespace rm
