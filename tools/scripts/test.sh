@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# README command (b), and what CI runs: install, build, and run every test —
+#   1. the test suite (ctest) in the release build;
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the clang build of the whole tree, then every libFuzzer target for a short time.
+# The last line is the total: "summary: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+passed=0
+failed=0
+
+step() { printf '\n==== %s\n' "$*"; }
+count() {  # count NAME RC
+  if [[ $2 -eq 0 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1"; fi
+}
+run_ctest() {  # run_ctest FLAVOUR: adds ctest's own totals
+  local out rc total bad
+  out=$(cd "build/$1" && ctest --output-on-failure --timeout 300 2>&1); rc=$?
+  echo "$out" | tail -n 80
+  total=$(echo "$out" | sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' | tail -n 1)
+  bad=$(echo "$out" | sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' | tail -n 1)
+  if [[ -n $total && -n $bad ]]; then
+    passed=$((passed + total - bad)); failed=$((failed + bad))
+    if [[ $rc -ne 0 && $bad -eq 0 ]]; then count "ctest ($1)" $rc; fi
+  else
+    count "ctest ($1)" $rc
+  fi
+}
+
+tools/scripts/install-deps.sh || { echo "summary: 0 passed, 1 failed"; exit 1; }
+
+step "release build and tests"
+if tools/scripts/build.sh release; then run_ctest release; else count "release build" 1; fi
+
+step "ASan+UBSan build and tests"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if tools/scripts/build.sh asan; then run_ctest asan; else count "asan build" 1; fi
+
+step "clang build and fuzzing (${FUZZ_SECONDS}s per target)"
+if tools/scripts/build.sh fuzz; then
+  for target in build/fuzz/fuzz/*_fuzz; do
+    name=$(basename "$target")
+    work=$(mktemp -d)
+    cp -r "fuzz/corpus/$name/." "$work/" 2>/dev/null || true
+    "$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$work/" "$work" >"$work.log" 2>&1
+    rc=$?
+    tail -n 3 "$work.log"
+    if [[ $rc -ne 0 ]]; then cat "$work.log" | tail -n 40; fi
+    count "fuzz $name" $rc
+    rm -rf "$work" "$work.log"
+  done
+else
+  count "fuzz build" 1
+fi
+
+echo
+echo "summary: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
