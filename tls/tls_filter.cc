@@ -1,0 +1,23 @@
+#include "tls/tls_filter.h"
+
+namespace rm {
+
+Status TlsFilter::decode(std::string_view in, std::string& plain) {
+  // The session holds a bounded amount of unread ciphertext: feed it in pieces and drain it
+  // after each.
+  constexpr size_t kPieceBytes = 16384;
+  do {
+    const std::string_view piece = in.substr(0, kPieceBytes);
+    in.remove_prefix(piece.size());
+    if (!piece.empty()) {
+      RM_RETURN_IF_ERROR(session_.feed_ciphertext(piece));
+    }
+    Result<size_t> read = session_.read_plaintext(plain);
+    if (!read.ok()) {
+      return read.status();
+    }
+  } while (!in.empty());
+  return Status::Ok();
+}
+
+}  // namespace rm
