@@ -1,4 +1,5 @@
 #include "core/config/config_schema.h"
+#include "core/net/cidr.h"
 
 #include <arpa/inet.h>
 
@@ -40,6 +41,14 @@ std::string check_protocol_token(std::string_view value) {
     }
   }
   return "";
+}
+
+std::string check_bare_line_policy(std::string_view value) {
+  return value == "reject" || value == "normalize" ? "" : "'" + std::string(value) + "' must be reject or normalize";
+}
+
+std::string check_cidr(std::string_view value) {
+  return Cidr::parse(value) ? "" : "'" + std::string(value) + "' is not an address or network (e.g. 10.0.0.0/8)";
 }
 
 std::string check_log_level(std::string_view value) {
@@ -111,6 +120,30 @@ constexpr ConfigField kSchema[] = {
     RM_LISTENER(imaps),
     RM_LISTENER(pop3),
     RM_LISTENER(pop3s),
+
+    Section("smtp"),
+    Uint32(RM_KEY(smtp.message_bytes_max), 1024, 2147483647),
+    Uint32(RM_KEY(smtp.recipients_max), 1, 100000),
+    Uint32(RM_KEY(smtp.errors_max), 1, 1000),
+    Uint32(RM_KEY(smtp.connections_per_ip_max), 1, 1000000),
+    Uint32(RM_KEY(smtp.line_bytes_max), 512, 65536),  // RFC 5321 asks for at least 512
+    Uint32(RM_KEY(smtp.greeting_delay_ms), 0, 60000),
+    Uint32(RM_KEY(smtp.command_timeout_ms), 1000, 3600000),
+    Uint32(RM_KEY(smtp.data_timeout_ms), 1000, 3600000),
+    String(RM_KEY(smtp.bare_line_policy), check_bare_line_policy),
+    Bool(RM_KEY(smtp.vrfy_enabled)),
+    Bool(RM_KEY(smtp.helo_required)),
+    Bool(RM_KEY(smtp.auth_plaintext_allowed)),
+    Uint32(RM_KEY(smtp.auth_failures_before_delay), 0, 1000),
+    Uint32(RM_KEY(smtp.auth_failures_max), 1, 100000),
+    Uint32(RM_KEY(smtp.auth_failure_window_ms), 1000, 86400000),
+    Bool(RM_KEY(smtp.submission_hide_client)),
+    StringList(RM_KEY(smtp.trusted_networks), check_cidr),
+    Uint32(RM_KEY(smtp.body_chunk_bytes), 4096, 67108864),
+
+    Section("tls"),
+    String(RM_KEY(tls.certificate_file)),
+    String(RM_KEY(tls.key_file)),
 
     Section("runtime"),
     Uint32(RM_KEY(runtime.shards), 0, 256),  // 0 = one per allowed CPU

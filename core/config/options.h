@@ -57,9 +57,37 @@ struct ServerOptions {
   std::vector<std::string> local_domains = {"localhost"};  // domains delivered here
 };
 
+struct SmtpOptions {
+  uint32_t message_bytes_max = 52428800;   // SIZE, announced and enforced (552 5.3.4)
+  uint32_t recipients_max = 1000;          // per message (452 4.5.3)
+  uint32_t errors_max = 20;                // refused commands before 421 and close
+  uint32_t connections_per_ip_max = 50;    // simultaneous sessions from one client (421)
+  uint32_t line_bytes_max = 2048;          // command line, CRLF included (500 5.5.2)
+  uint32_t greeting_delay_ms = 0;          // wait before 220; input meanwhile: 554 (early talker)
+  uint32_t command_timeout_ms = 300000;    // RFC 5321 §4.5.3.2: 5 minutes
+  uint32_t data_timeout_ms = 180000;       // between DATA blocks: 3 minutes
+  std::string bare_line_policy = "reject";  // bare CR/LF in DATA or commands: reject, normalize
+  bool vrfy_enabled = false;
+  bool helo_required = false;              // refuse MAIL before HELO/EHLO (503 5.5.1)
+  bool auth_plaintext_allowed = false;     // offer AUTH without TLS (else only after STARTTLS)
+  uint32_t auth_failures_before_delay = 3;  // per client IP and window: then replies slow down
+  uint32_t auth_failures_max = 10;         // per client IP and window: then 421 and close
+  uint32_t auth_failure_window_ms = 600000;
+  bool submission_hide_client = true;      // submission ports: no client IP/HELO in Received
+  std::vector<std::string> trusted_networks = {"127.0.0.0/8", "::1/128"};  // may relay
+  uint32_t body_chunk_bytes = 1048576;     // bodies are written in chunks of this size
+};
+
+struct TlsOptions {
+  std::string certificate_file;  // PEM; "" = a self-signed one made in DATA/tls/ at first start
+  std::string key_file;          // PEM private key for certificate_file
+};
+
 struct Options {
   ServerOptions server;
   ListenersOptions listeners;
+  SmtpOptions smtp;
+  TlsOptions tls;
   RuntimeOptions runtime;
   LimitOptions limits;
   LogOptions log;

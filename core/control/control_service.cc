@@ -1,5 +1,7 @@
 #include "core/control/control_service.h"
 
+#include <simdjson.h>
+
 #include <ctime>
 #include <memory>
 
@@ -9,9 +11,10 @@
 namespace rm {
 namespace {
 
-constexpr size_t kCommandBytesMax = 4096;
+constexpr size_t kRequestBytesMax = 65536;
+constexpr uint32_t kSessionTimeoutMs = 60000;
 
-std::string status_json(const ControlContext& ctx, std::string_view /*args*/) {
+void status_command(const ControlContext& ctx, ControlReply reply) {
   Runtime& rt = *ctx.runtime;
   uint64_t open = 0, accepted = 0, refused = 0, bytes_in = 0, bytes_out = 0, enobufs = 0;
   for (int i = 0; i < rt.shard_count(); ++i) {
@@ -34,68 +37,130 @@ std::string status_json(const ControlContext& ctx, std::string_view /*args*/) {
   out += ",\"bytes_in\":" + std::to_string(bytes_in);
   out += ",\"bytes_out\":" + std::to_string(bytes_out);
   out += ",\"recv_enobufs\":" + std::to_string(enobufs) + "}";
-  return out;
+  reply(out);
 }
 
-std::string stop_json(const ControlContext& ctx, std::string_view /*args*/) {
-  RM_LOG(kInfo, "control_stop");
-  ctx.runtime->request_shutdown();
-  return "{\"ok\":true,\"stopping\":true}";
+std::vector<ControlCommand> with_builtins(const ControlContext& ctx) {
+  std::vector<ControlCommand> commands = ctx.commands;
+  Runtime* rt = ctx.runtime;
+  commands.push_back({"status", 0, 0, [&ctx](Shard&, ControlRequest, ControlReply reply) {
+                        status_command(ctx, std::move(reply));
+                      }});
+  commands.push_back({"stop", 0, 0, [rt](Shard&, ControlRequest, ControlReply reply) {
+                        RM_LOG(kInfo, "control_stop");
+                        rt->request_shutdown();
+                        reply("{\"ok\":true,\"stopping\":true}");
+                      }});
+  return commands;
+}
+
+// Parses {"command":[...],"input":"..."}; returns an error message or "".
+std::string parse_request(std::string_view line, std::vector<std::string>& words, std::string& input) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(line.data(), line.size()).get(doc) != simdjson::SUCCESS) {
+    return "the request is not JSON";
+  }
+  simdjson::dom::array command;
+  if (doc["command"].get_array().get(command) != simdjson::SUCCESS) {
+    return "the request has no command array";
+  }
+  for (simdjson::dom::element word : command) {
+    std::string_view text;
+    if (word.get_string().get(text) != simdjson::SUCCESS) {
+      return "command words must be strings";
+    }
+    words.emplace_back(text);
+  }
+  std::string_view text;
+  if (doc["input"].get_string().get(text) == simdjson::SUCCESS) {
+    input.assign(text);
+  }
+  return words.empty() ? "empty command" : "";
+}
+
+// The command whose name matches the longest prefix of `words`.
+const ControlCommand* find_command(const std::vector<ControlCommand>& commands,
+                                   const std::vector<std::string>& words, size_t& name_words) {
+  const ControlCommand* best = nullptr;
+  for (const ControlCommand& c : commands) {
+    std::string joined;
+    for (size_t n = 1; n <= words.size(); ++n) {
+      joined += (n > 1 ? " " : "") + words[n - 1];
+      if (joined == c.name && (best == nullptr || n > name_words)) {
+        best = &c;
+        name_words = n;
+      }
+    }
+  }
+  return best;
 }
 
 class ControlSession final : public ConnectionHandler {
  public:
-  explicit ControlSession(const ControlContext& ctx) : ctx_(ctx) {}
+  explicit ControlSession(const std::vector<ControlCommand>& commands) : commands_(commands) {}
+  ~ControlSession() override { *alive_ = false; }
 
-  void on_open(Connection& conn) override { conn.set_deadline_in(10000); }
+  void on_open(Connection& conn) override { conn.set_deadline_in(kSessionTimeoutMs); }
 
   size_t on_data(Connection& conn, std::string_view input) override {
+    if (answered_) {
+      return input.size();
+    }
     const size_t eol = input.find('\n');
     if (eol == std::string_view::npos) {
-      if (input.size() > kCommandBytesMax) {
-        reply(conn, "{\"ok\":false,\"error\":\"command too long\"}");
+      if (input.size() > kRequestBytesMax) {
+        finish(conn, json_error("request too long"));
         return input.size();
       }
       return 0;
     }
-    std::string_view line = input.substr(0, eol);
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    const size_t space = line.find(' ');
-    const std::string_view name = line.substr(0, space);
-    const std::string_view args = space == std::string_view::npos ? "" : line.substr(space + 1);
-    for (const ControlCommand& command : control_commands()) {
-      if (command.name == name) {
-        reply(conn, command.run(ctx_, args));
-        return input.size();
-      }
-    }
-    reply(conn, "{\"ok\":false,\"error\":" + json_quote("unknown command: " + std::string(name)) + "}");
+    answered_ = true;
+    dispatch(conn, input.substr(0, eol));
     return input.size();
   }
 
  private:
-  static void reply(Connection& conn, const std::string& json) {
+  void dispatch(Connection& conn, std::string_view line) {
+    ControlRequest request;
+    std::vector<std::string> words;
+    if (std::string error = parse_request(line, words, request.input); !error.empty()) {
+      return finish(conn, json_error(error));
+    }
+    size_t name_words = 0;
+    const ControlCommand* command = find_command(commands_, words, name_words);
+    if (command == nullptr) {
+      return finish(conn, json_error("unknown command: " + words[0]));
+    }
+    request.args.assign(words.begin() + static_cast<long>(name_words), words.end());
+    if (request.args.size() < command->args_min || request.args.size() > command->args_max) {
+      return finish(conn, json_error("wrong number of arguments for '" + command->name + "'"));
+    }
+    std::shared_ptr<bool> alive = alive_;
+    Connection* connection = &conn;
+    command->run(conn.shard(), std::move(request), [alive, connection](std::string json) {
+      if (*alive) {
+        finish(*connection, json);
+      }
+    });
+  }
+
+  static void finish(Connection& conn, const std::string& json) {
     conn.write(json + "\n");
     conn.close_after_flush();
   }
-  const ControlContext& ctx_;
+
+  const std::vector<ControlCommand>& commands_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool answered_ = false;
 };
 
 }  // namespace
 
-const std::vector<ControlCommand>& control_commands() {
-  static const std::vector<ControlCommand> commands = {
-      {"status", "server version, shards, connections and traffic counters", status_json},
-      {"stop", "graceful shutdown, as on SIGTERM", stop_json},
-  };
-  return commands;
-}
-
 HandlerFactory control_service_factory(ControlContext context) {
-  auto shared = std::make_shared<const ControlContext>(std::move(context));
-  return [shared](Connection&) { return std::make_unique<ControlSession>(*shared); };
+  auto shared = std::make_shared<ControlContext>(std::move(context));
+  auto commands = std::make_shared<const std::vector<ControlCommand>>(with_builtins(*shared));
+  return [shared, commands](Connection&) { return std::make_unique<ControlSession>(*commands); };
 }
 
 std::string json_quote(std::string_view text) {
@@ -105,7 +170,7 @@ std::string json_quote(std::string_view text) {
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
+    } else if (c < 0x20 || c == 0x7f) {
       out.append("\\u00");
       out.push_back(kHex[c >> 4]);
       out.push_back(kHex[c & 15]);
@@ -115,6 +180,10 @@ std::string json_quote(std::string_view text) {
   }
   out.push_back('"');
   return out;
+}
+
+std::string json_error(std::string_view message) {
+  return "{\"ok\":false,\"error\":" + json_quote(message) + "}";
 }
 
 }  // namespace rm

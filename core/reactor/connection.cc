@@ -32,6 +32,29 @@ void Connection::write(std::string_view bytes) {
   if (state_ != State::kOpen || bytes.empty()) {
     return;
   }
+  if (filter_) {
+    if (Status s = filter_->encode(bytes); !s.ok()) {
+      RM_LOG(kInfo, "filter_failed").kv("conn", log_id_).kv("error", s);
+      abort();
+      return;
+    }
+    send_filter_output();
+    return;
+  }
+  write_raw(bytes);
+}
+
+void Connection::send_filter_output() {
+  std::string out = filter_->take_output();
+  if (!out.empty()) {
+    write_raw(out);
+  }
+}
+
+void Connection::write_raw(std::string_view bytes) {
+  if (bytes.empty()) {
+    return;
+  }
   // Small replies are appended to the last chunk unless the kernel is already sending it.
   if (out_.size() > inflight_chunks_ && out_.back().size() + bytes.size() <= kCoalesceBytes) {
     out_.back().append(bytes);
@@ -47,7 +70,7 @@ void Connection::write(std::string_view bytes) {
 }
 
 void Connection::write(std::string&& bytes) {
-  if (bytes.size() < kCoalesceBytes / 4) {
+  if (bytes.size() < kCoalesceBytes / 4 || filter_) {
     write(std::string_view(bytes));
     return;
   }
@@ -82,9 +105,20 @@ void Connection::resume_input() {
   }
 }
 
+void Connection::start_filter(std::unique_ptr<StreamFilter> filter) {
+  RM_ASSERT(filter_ == nullptr);
+  filter_ = std::move(filter);
+  drop_unconsumed_ = true;  // deliver_to_handler() drops the rest once the handler returns
+  send_filter_output();
+}
+
 void Connection::close_after_flush() {
   if (state_ != State::kOpen) {
     return;
+  }
+  if (filter_) {
+    filter_->close();
+    send_filter_output();
   }
   state_ = State::kDraining;
   shard_.mark_dirty(*this);  // the shard moves on to closing once the queue is empty
@@ -114,6 +148,37 @@ void Connection::deliver(std::string_view data) {
   if (state_ != State::kOpen) {
     return;  // a closing session reads no more commands
   }
+  if (filter_) {
+    deliver_filtered(data);
+  } else {
+    deliver_to_handler(data);
+  }
+}
+
+void Connection::deliver_filtered(std::string_view data) {
+  std::string plain;
+  Status s = filter_->decode(data, plain);
+  send_filter_output();
+  if (!s.ok()) {
+    RM_LOG(kInfo, "filter_failed").kv("conn", log_id_).kv("error", s);
+    abort();
+    return;
+  }
+  if (!plain.empty() || (data.empty() && !carry_.empty())) {
+    // The plaintext is a copy already; it joins the carry-over and the handler reads that.
+    carry_.append(plain);
+    const size_t used = handler_->on_data(*this, carry_);
+    RM_ASSERT(used <= carry_.size());
+    carry_.erase(0, used);
+  }
+  if (state_ == State::kOpen && filter_->peer_closed()) {
+    handler_->on_peer_closed(*this);
+  }
+  finish_delivery();
+}
+
+void Connection::deliver_to_handler(std::string_view data) {
+  drop_unconsumed_ = false;
   if (carry_.empty()) {
     const size_t used = handler_->on_data(*this, data);
     RM_ASSERT(used <= data.size());
@@ -126,6 +191,14 @@ void Connection::deliver(std::string_view data) {
     RM_ASSERT(used <= carry_.size());
     carry_.erase(0, used);
   }
+  if (drop_unconsumed_) {
+    carry_.clear();  // the handler switched to a filter: the rest was sent in the clear
+    drop_unconsumed_ = false;
+  }
+  finish_delivery();
+}
+
+void Connection::finish_delivery() {
   if (state_ != State::kOpen) {
     carry_.clear();
   } else if (carry_.size() > shard_.options().limits.input_buffer_bytes_max) {

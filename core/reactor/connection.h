@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "core/reactor/connection_handler.h"
+#include "core/reactor/stream_filter.h"
 #include "core/reactor/timer_wheel.h"
 
 namespace rm {
@@ -56,6 +57,13 @@ class Connection {
   // handler that stopped consuming while it waited for something else).
   void resume_input();
 
+  // From now on, bytes received go through `filter` before the handler sees them and bytes
+  // written go through it before the socket (STARTTLS, implicit TLS). Whatever the handler
+  // had not consumed is dropped: bytes sent before the switch are never read as plaintext
+  // afterwards (RFC 3207 §5: no command injection).
+  void start_filter(std::unique_ptr<StreamFilter> filter);
+  bool filtered() const { return filter_ != nullptr; }
+
   void close_after_flush();
   void abort();
   bool open() const { return state_ == State::kOpen; }
@@ -67,6 +75,11 @@ class Connection {
   static constexpr size_t kCoalesceBytes = 16384;
 
   void deliver(std::string_view data);
+  void deliver_to_handler(std::string_view data);
+  void deliver_filtered(std::string_view data);
+  void finish_delivery();
+  void write_raw(std::string_view bytes);
+  void send_filter_output();
   void queue_chunk(std::string&& bytes);
   void begin_closing();
   // Builds the msghdr for the next sendmsg; returns false when there is nothing to send.
@@ -80,6 +93,8 @@ class Connection {
   const std::string peer_;
   const std::string_view listener_;
   std::unique_ptr<ConnectionHandler> handler_;
+  std::unique_ptr<StreamFilter> filter_;
+  bool drop_unconsumed_ = false;  // start_filter() ran inside on_data()
   State state_ = State::kOpen;
 
   std::string carry_;
@@ -92,6 +107,7 @@ class Connection {
   bool dirty_ = false;           // on the shard's flush list
   bool resume_pending_ = false;  // on the shard's resume list
   bool shutdown_called_ = false;
+  bool counted_ = true;  // counts toward limits.connections_max
   iovec iov_[kMaxIov];
   msghdr msg_{};
   TimerNode timer_;

@@ -32,6 +32,8 @@ struct ListenerSpec {
   // Sent, best effort, to a connection refused because the shard is at its limit
   // (e.g. "421 4.3.2 Too many connections\r\n"); empty: just close.
   std::string overload_reply;
+  // False for the control socket: an operator must get in even when clients fill the server.
+  bool counts_toward_limit = true;
 };
 
 // Creates a listening socket for `spec`; `port` overrides spec.port (0 = spec.port).

@@ -366,7 +366,7 @@ void Shard::on_accept(uint32_t listener_index, const Completion& c) {
   if (c.res >= 0) {
     if (draining_) {
       ::close(c.res);
-    } else if (live_connections_ >= connections_max_) {
+    } else if (listener.spec->counts_toward_limit && limited_connections_ >= connections_max_) {
       refuse_overloaded(listener, c.res);
     } else {
       open_connection(listener, c.res);
@@ -419,6 +419,8 @@ void Shard::open_connection(const ShardListener& listener, int fd) {
                                            listener.spec->name);
   Connection& conn = *slot.conn;
   ++live_connections_;
+  conn.counted_ = listener.spec->counts_toward_limit;
+  limited_connections_ += conn.counted_ ? 1 : 0;
   counters_.accepted.fetch_add(1, std::memory_order_relaxed);
   counters_.open.fetch_add(1, std::memory_order_relaxed);
   RM_LOG(kDebug, "accept").kv("conn", log_id).kv("listener", listener.spec->name).kv("peer", conn.peer());
@@ -541,6 +543,7 @@ void Shard::release(Connection& conn) {
   RM_LOG(kDebug, "close").kv("conn", conn.log_id_);
   cancel_deadline(conn);
   conn.handler_->on_close(conn);
+  limited_connections_ -= conn.counted_ ? 1 : 0;  // before `conn` is destroyed below
   Slot& slot = slots_[slot_index];
   slot.conn.reset();  // closes the socket
   ++slot.generation;

@@ -80,7 +80,8 @@ class Shard {
   // Runs `job` on this shard's blocking lane, then `done` back on this shard.
   // Fails with ResourceExhausted when runtime.blocking_queue_capacity jobs are pending.
   Status run_blocking(Task job_then_complete);
-  // For a blocking-lane job: queue `done` to run on this shard. Any thread.
+  // For a blocking-lane job: queue `done` to run on this shard. Called once per job, from
+  // the job itself (the lane thread is the only producer of that queue).
   void complete_from_lane(Task done);
 
   // Stop accepting, ask every session to finish, force-close after the drain bound.
@@ -152,6 +153,7 @@ class Shard {
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   size_t live_connections_ = 0;
+  size_t limited_connections_ = 0;  // those that count toward limits.connections_max
   size_t connections_max_ = 0;
   uint64_t next_log_serial_ = 0;
 

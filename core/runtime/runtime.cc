@@ -14,6 +14,14 @@
 
 namespace rm {
 
+void block_shutdown_signals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+}
+
 std::vector<int> allowed_cpus() {
   std::vector<int> cpus;
   cpu_set_t set;
@@ -101,9 +109,9 @@ Status Runtime::start(RuntimeStart how) {
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
-    // Blocked here, before any thread exists, so every thread inherits the mask and the
-    // signals are only ever read from the signalfd.
-    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    // Blocked before the shard threads exist, so they inherit the mask and the signals are
+    // only ever read from the signalfd (threads started earlier: see block_shutdown_signals).
+    block_shutdown_signals();
     signal_fd_ = ::signalfd(-1, &mask, SFD_CLOEXEC);
     if (signal_fd_ < 0) {
       return Status::FromErrno("signalfd", errno);
@@ -112,6 +120,7 @@ Status Runtime::start(RuntimeStart how) {
   }
   RM_RETURN_IF_ERROR(open_listeners());
   started_ = true;
+  on_shard_exit_ = std::move(how.on_shard_exit);
   return start_shards();
 }
 
@@ -131,6 +140,9 @@ Status Runtime::start_shards() {
         pthread_setaffinity_np(pthread_self(), sizeof set, &set);
       }
       results_[i] = shards_[i]->run([promise](Status s) { promise->set_value(std::move(s)); });
+      if (on_shard_exit_) {
+        on_shard_exit_();
+      }
     });
   }
   Status first_error;

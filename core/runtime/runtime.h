@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,6 +31,8 @@ namespace rm {
 
 struct RuntimeStart {
   bool handle_signals = true;  // SIGTERM/SIGINT through a signalfd on shard 0
+  // Runs on each shard thread just before it ends (e.g. to free a library's thread caches).
+  std::function<void()> on_shard_exit;
 };
 
 class Runtime {
@@ -67,8 +70,14 @@ class Runtime {
   std::vector<int> cpus_;
   int signal_fd_ = -1;
   std::atomic<bool> shutdown_requested_{false};
+  std::function<void()> on_shard_exit_;
   bool started_ = false;
 };
+
+// Blocks SIGTERM and SIGINT in the calling thread, and so in every thread it starts later;
+// the runtime then reads them from a signalfd. Call it first thing in main(), before any
+// library (RocksDB, ...) starts threads that would otherwise take the default action.
+void block_shutdown_signals();
 
 // The CPUs this process may run on, in order.
 std::vector<int> allowed_cpus();
