@@ -37,7 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.recipients_max = 5;
   config.bare_line_policy = (data[0] & 1) ? rm::smtp::BareLinePolicy::kNormalize
                                           : rm::smtp::BareLinePolicy::kReject;
-  const size_t step = 1 + (data[0] >> 1) % 64;
+  config.starttls_offered = data[0] & 2;
+  config.auth_enabled = true;
+  config.auth_plaintext_allowed = data[0] & 4;
+  const size_t step = 1 + (data[0] >> 3) % 32;
   FuzzEnv env;
   rm::smtp::ServerSession session(config, env, "192.0.2.1");
   std::string input(reinterpret_cast<const char*>(data + 1), size - 1);
@@ -54,6 +57,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     RM_ASSERT(session.body().size() <= config.message_bytes_max + 4096);
     if (session.action() == rm::smtp::SessionAction::kCommit) {
       session.commit_finished(nullptr, out);
+      continue;
+    }
+    if (session.action() == rm::smtp::SessionAction::kAuthenticate) {
+      session.auth_finished(session.credentials().password == "secret", out);
+      continue;
+    }
+    if (session.action() == rm::smtp::SessionAction::kStartTls) {
+      session.tls_started();
+      pending.clear();
       continue;
     }
     if (session.action() == rm::smtp::SessionAction::kClose) {

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 
+#include "core/base/assert.h"
+#include "core/base/base64.h"
 #include "proto/smtp/line_reader.h"
+
 
 namespace rm::smtp {
 
 ServerSession::ServerSession(const SessionConfig& config, SessionEnv& env, std::string client_address)
-    : config_(config), env_(env), client_address_(std::move(client_address)) {}
+    : config_(config), env_(env), client_address_(std::move(client_address)),
+      tls_active_(config.tls_active) {}
 
 std::string ServerSession::greeting() const {
   return "220 " + config_.hostname + " ESMTP ringmail\r\n";
@@ -54,7 +58,7 @@ void ServerSession::shutting_down(std::string& out) {
 
 ParseContext ServerSession::parse_context() const {
   ParseContext ctx;
-  ctx.esmtp = esmtp_;
+  ctx.esmtp = esmtp_ || !helo_seen_;  // no greeting at all: be lenient, as Postfix is
   ctx.size_max = config_.message_bytes_max;
   ctx.utf8_transaction = draft_.params.smtputf8;
   return ctx;
@@ -80,7 +84,11 @@ size_t ServerSession::feed(std::string_view input, std::string& out) {
       case State::kCommand: n = feed_command(rest, out); break;
       case State::kData: n = feed_data(rest, out); break;
       case State::kBdat: n = feed_bdat(rest, out); break;
+      case State::kAuthPlain:
+      case State::kAuthLoginUser:
+      case State::kAuthLoginPassword: n = feed_auth_line(rest, out); break;
       case State::kWaitCommit:
+      case State::kWaitAuth:
       case State::kClosed: return used;
     }
     if (n == 0) {
@@ -147,8 +155,8 @@ void ServerSession::handle(const Command& cmd, bool more_input, std::string& out
       }
       break;
     case Verb::kExpn: error(out, 502, "5.5.1", "EXPN command is disabled"); break;
-    case Verb::kStartTls: error(out, 502, "5.5.1", "Error: STARTTLS is not available"); break;
-    case Verb::kAuth: error(out, 503, "5.5.1", "Error: authentication not enabled"); break;
+    case Verb::kStartTls: on_starttls(out); break;
+    case Verb::kAuth: on_auth(cmd, out); break;
   }
 }
 
@@ -167,17 +175,17 @@ void ServerSession::on_ehlo(const Command& cmd, bool extended, std::string& out)
   if (config_.vrfy_enabled) {
     out += "250-VRFY\r\n";
   }
-  if (config_.starttls_offered && !config_.tls_active) {
+  if (config_.starttls_offered && !tls_active_) {
     out += "250-STARTTLS\r\n";
   }
-  if (config_.auth_offered) {
+  if (auth_offered() && !authenticated_) {
     out += "250-AUTH PLAIN LOGIN\r\n";
   }
   out += "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n";
 }
 
 void ServerSession::on_mail(const Command& cmd, std::string& out) {
-  if (!helo_seen_) {
+  if (!helo_seen_ && config_.helo_required) {
     return error(out, 503, "5.5.1", "Error: send HELO/EHLO first");
   }
   if (mail_seen_) {
@@ -188,6 +196,7 @@ void ServerSession::on_mail(const Command& cmd, std::string& out) {
   draft_.helo = helo;
   mail_seen_ = true;
   draft_.sender = cmd.null_path ? std::string() : cmd.mailbox.address();
+  draft_.auth_user = auth_user_;
   draft_.params = cmd.mail;
   reply(out, 250, "2.1.0", "Ok");
 }
@@ -316,7 +325,7 @@ void ServerSession::commit_finished(const Reply* failure, std::string& out) {
 std::string ServerSession::received_header() {
   std::string with = draft_.params.smtputf8 ? "UTF8SMTP" : (esmtp_ ? "ESMTP" : "SMTP");
   if (draft_.params.smtputf8 || esmtp_) {
-    if (config_.tls_active) with += "S";
+    if (tls_active_) with += "S";
     if (authenticated_) with += "A";
   }
   std::string h = "Received: ";
@@ -329,6 +338,149 @@ std::string ServerSession::received_header() {
   }
   h += "; " + env_.rfc5322_now() + "\r\n";
   return h;
+}
+
+}  // namespace rm::smtp
+
+namespace rm::smtp {
+
+void ServerSession::on_starttls(std::string& out) {
+  if (!config_.starttls_offered) {
+    return error(out, 502, "5.5.1", "Error: command not implemented");
+  }
+  if (tls_active_) {
+    return error(out, 503, "5.5.1", "Error: TLS already active");
+  }
+  if (mail_seen_) {
+    return error(out, 503, "5.5.1", "Error: STARTTLS in a mail transaction");
+  }
+  reply(out, 220, "2.0.0", "Ready to start TLS");
+  action_ = SessionAction::kStartTls;
+}
+
+void ServerSession::tls_started() {
+  RM_ASSERT(action_ == SessionAction::kStartTls);
+  action_ = SessionAction::kNone;
+  tls_active_ = true;
+  helo_seen_ = false;  // RFC 3207 §4.2: forget everything the client said before
+  esmtp_ = false;
+  reset_transaction();
+  draft_.helo.clear();
+}
+
+void ServerSession::on_auth(const Command& cmd, std::string& out) {
+  if (!auth_offered()) {
+    return error(out, 503, "5.5.1", config_.auth_enabled ? "Error: authentication requires TLS (use STARTTLS)"
+                                                         : "Error: authentication not enabled");
+  }
+  if (!helo_seen_ || !esmtp_) {
+    return error(out, 503, "5.5.1", "Error: send EHLO first");
+  }
+  if (authenticated_) {
+    return error(out, 503, "5.5.1", "Error: already authenticated");
+  }
+  if (mail_seen_) {
+    return error(out, 503, "5.5.1", "Error: MAIL transaction in progress");
+  }
+  const std::string_view arg = cmd.argument;
+  const size_t space = arg.find(' ');
+  const std::string_view mechanism = arg.substr(0, space);
+  const std::string_view initial = space == std::string_view::npos ? std::string_view() : arg.substr(space + 1);
+  auto is = [mechanism](std::string_view name) {
+    if (mechanism.size() != name.size()) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+      if ((mechanism[i] & ~0x20) != name[i]) return false;
+    }
+    return true;
+  };
+  credentials_ = Credentials{};
+  if (is("PLAIN")) {
+    if (initial.empty()) {
+      state_ = State::kAuthPlain;
+      return reply(out, 334, "", "");
+    }
+    return take_plain_response(initial, out);
+  }
+  if (is("LOGIN")) {
+    if (!initial.empty()) {  // RFC 4616-style initial response: the user name
+      std::optional<std::string> user = base64_decode(initial);
+      if (!user) return error(out, 501, "5.5.2", "Error: malformed authentication data");
+      credentials_.user = std::move(*user);
+      state_ = State::kAuthLoginPassword;
+      return reply(out, 334, "", "UGFzc3dvcmQ6");
+    }
+    state_ = State::kAuthLoginUser;
+    return reply(out, 334, "", "VXNlcm5hbWU6");  // "Username:"
+  }
+  error(out, 504, "5.5.4", "Error: unsupported authentication mechanism");
+}
+
+size_t ServerSession::feed_auth_line(std::string_view input, std::string& out) {
+  const LineResult line = next_line(input, config_.line_bytes_max, false);
+  if (line.status == LineStatus::kNeedMore) {
+    return 0;
+  }
+  const State step = state_;
+  state_ = State::kCommand;
+  if (line.status != LineStatus::kLine) {
+    error(out, 500, "5.5.2", "Error: malformed authentication line");
+    return line.consumed != 0 ? line.consumed : skip_past_line(input);
+  }
+  if (line.line == "*") {  // RFC 4954 §4: the client cancels
+    error(out, 501, "5.7.0", "Error: authentication aborted");
+    return line.consumed;
+  }
+  if (step == State::kAuthPlain) {
+    take_plain_response(line.line, out);
+    return line.consumed;
+  }
+  std::optional<std::string> value = base64_decode(line.line);
+  if (!value) {
+    error(out, 501, "5.5.2", "Error: malformed authentication data");
+  } else if (step == State::kAuthLoginUser) {
+    credentials_.user = std::move(*value);
+    state_ = State::kAuthLoginPassword;
+    reply(out, 334, "", "UGFzc3dvcmQ6");  // "Password:"
+  } else {
+    credentials_.password = std::move(*value);
+    state_ = State::kWaitAuth;
+    action_ = SessionAction::kAuthenticate;
+  }
+  return line.consumed;
+}
+
+// RFC 4616: authzid NUL authcid NUL passwd; we act only as the authenticated identity.
+void ServerSession::take_plain_response(std::string_view base64, std::string& out) {
+  std::optional<std::string> decoded = base64_decode(base64);
+  const size_t first = decoded ? decoded->find('\0') : std::string::npos;
+  const size_t second = first == std::string::npos ? first : decoded->find('\0', first + 1);
+  if (second == std::string::npos) {
+    return error(out, 501, "5.5.2", "Error: malformed authentication data");
+  }
+  const std::string authzid = decoded->substr(0, first);
+  credentials_.user = decoded->substr(first + 1, second - first - 1);
+  credentials_.password = decoded->substr(second + 1);
+  if (!authzid.empty() && authzid != credentials_.user) {
+    return error(out, 535, "5.7.8", "Error: authentication failed: authorization identity refused");
+  }
+  state_ = State::kWaitAuth;
+  action_ = SessionAction::kAuthenticate;
+}
+
+void ServerSession::auth_finished(bool ok, std::string& out, const Reply* refusal) {
+  action_ = SessionAction::kNone;
+  state_ = State::kCommand;
+  const std::string user = std::move(credentials_.user);
+  credentials_ = Credentials{};  // the password does not outlive the check
+  if (ok) {
+    authenticated_ = true;
+    auth_user_ = user;
+    return reply(out, 235, "2.7.0", "Authentication successful");
+  }
+  if (refusal != nullptr) {
+    return error(out, refusal->code, refusal->status, refusal->text);
+  }
+  error(out, 535, "5.7.8", "Error: authentication failed");
 }
 
 }  // namespace rm::smtp

@@ -27,10 +27,12 @@ struct SessionConfig {
   std::string hostname = "localhost";
   bool submission = false;           // a submission port (587/465)
   bool hide_client_in_received = true;  // on submission ports: no client IP/HELO in Received
-  bool starttls_offered = false;
-  bool tls_active = false;
-  bool auth_offered = false;
+  bool starttls_offered = false;       // STARTTLS in EHLO (a TLS context exists)
+  bool tls_active = false;             // implicit TLS (465): TLS from the first byte
+  bool auth_enabled = false;           // AUTH PLAIN/LOGIN can be offered
+  bool auth_plaintext_allowed = false; // ... even without TLS (else only after STARTTLS)
   bool vrfy_enabled = false;
+  bool helo_required = false;             // Postfix's default too: MAIL may come first
   uint64_t message_bytes_max = 52428800;  // SIZE
   uint32_t recipients_max = 1000;
   uint32_t errors_max = 20;               // then 421 and close
@@ -56,6 +58,12 @@ class SessionEnv {
   virtual std::string rfc5322_now() = 0;
 };
 
+// Credentials the client gave with AUTH, to be checked (slowly, off the reactor).
+struct Credentials {
+  std::string user;
+  std::string password;
+};
+
 struct EnvelopeRecipient {
   std::string address;
   uint8_t notify = kNotifyUnset;
@@ -69,16 +77,20 @@ struct Draft {
   std::vector<EnvelopeRecipient> recipients;
   MailParams params;
   std::string helo;
+  std::string auth_user;  // the authenticated identity, "" if none
 };
 
 enum class SessionAction {
   kNone,
   kCommit,  // the draft and the body are complete: store them, then call commit_finished
   kClose,   // the last reply is queued: close the connection after sending it
+  kStartTls,     // "220 Ready to start TLS" is queued: start TLS, then call tls_started()
+  kAuthenticate, // check credentials(), then call auth_finished()
 };
 
 class ServerSession {
  public:
+  // `client_address`: an RFC 5321 address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]").
   ServerSession(const SessionConfig& config, SessionEnv& env, std::string client_address);
 
   std::string greeting() const;
@@ -93,6 +105,13 @@ class ServerSession {
   // Answers kCommit: `error` empty means durable; else the reply to give (451/452 ...).
   void commit_finished(const Reply* error, std::string& out);
 
+  const Credentials& credentials() const { return credentials_; }
+  // Answers kAuthenticate. `refusal` overrides the 535 (e.g. 454 after too many failures).
+  void auth_finished(bool ok, std::string& out, const Reply* refusal = nullptr);
+  // Answers kStartTls once TLS is on: the session starts over (RFC 3207 §4.2).
+  void tls_started();
+  bool authenticated() const { return authenticated_; }
+
   // Client sent before the greeting (early talker): 554, then close.
   void early_talker(std::string& out);
   void timed_out(std::string& out);
@@ -100,7 +119,10 @@ class ServerSession {
   bool in_data() const { return state_ == State::kData || state_ == State::kBdat; }
 
  private:
-  enum class State { kCommand, kData, kBdat, kWaitCommit, kClosed };
+  enum class State {
+    kCommand, kData, kBdat, kWaitCommit, kAuthPlain, kAuthLoginUser, kAuthLoginPassword,
+    kWaitAuth, kClosed,
+  };
   size_t feed_command(std::string_view input, std::string& out);
   size_t feed_data(std::string_view input, std::string& out);
   size_t feed_bdat(std::string_view input, std::string& out);
@@ -110,6 +132,11 @@ class ServerSession {
   void on_rcpt(const Command& cmd, std::string& out);
   void on_data(bool more_input, std::string& out);
   void on_bdat(const Command& cmd);
+  void on_auth(const Command& cmd, std::string& out);
+  void on_starttls(std::string& out);
+  size_t feed_auth_line(std::string_view input, std::string& out);
+  void take_plain_response(std::string_view base64, std::string& out);
+  bool auth_offered() const { return config_.auth_enabled && (tls_active_ || config_.auth_plaintext_allowed); }
   void finish_message(bool bare, bool too_large, std::string& out);
   void start_body();
   std::string received_header();
@@ -127,6 +154,9 @@ class ServerSession {
   bool helo_seen_ = false;
   bool esmtp_ = false;
   bool authenticated_ = false;
+  bool tls_active_ = false;
+  std::string auth_user_;
+  Credentials credentials_;
   bool mail_seen_ = false;
   bool bdat_used_ = false;
   bool bdat_failed_ = false;  // the transaction's BDAT chunks are being discarded

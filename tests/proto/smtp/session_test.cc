@@ -1,7 +1,7 @@
 // Golden transcripts for the SMTP server session: tests/proto/smtp/transcripts/*.txt hold
 // client lines ("C: ", sent with CRLF; "\r", "\n" escapes; a trailing "\c" sends no CRLF)
 // and the exact server lines expected ("S: "). Consecutive C lines are sent as one write
-// (pipelined). "M: ID" checks that message ID was committed; "B: text" that its body
+// (pipelined). "O: starttls|auth|auth_plaintext" at the top enables an option. "M: ID" checks that message ID was committed; "B: text" that its body
 // contains text.
 #include "proto/smtp/session.h"
 
@@ -24,6 +24,9 @@ class TestEnv : public SessionEnv {
         return {250, "2.1.5", "Ok"};
       }
       return {550, "5.1.1", "<" + r.mailbox.address() + ">: Recipient address rejected: User unknown"};
+    }
+    if (r.authenticated) {
+      return {250, "2.1.5", "Ok"};
     }
     return {554, "5.7.1", "<" + r.mailbox.address() + ">: Relay access denied"};
   }
@@ -64,6 +67,16 @@ void send(ServerSession& session, std::string& pending, Run& run) {
       session.commit_finished(nullptr, run.output);
       continue;
     }
+    if (session.action() == SessionAction::kAuthenticate) {
+      const Credentials& c = session.credentials();
+      session.auth_finished(c.user == "alice@example.org" && c.password == "secret", run.output);
+      continue;
+    }
+    if (session.action() == SessionAction::kStartTls) {
+      session.tls_started();  // the transport would switch to TLS here
+      pending.clear();        // bytes pipelined after STARTTLS are never commands
+      continue;
+    }
     if (session.action() == SessionAction::kClose) {
       run.closed = true;
     }
@@ -82,13 +95,25 @@ void run_transcript(const std::filesystem::path& path) {
   config.recipients_max = 3;
   config.errors_max = 5;
   config.line_bytes_max = 512;
+  config.helo_required = true;
+  // "O: name" lines at the top switch options on for this transcript.
+  std::string line;
+  std::streampos body_start = file.tellg();
+  while (std::getline(file, line) && (line.empty() || line[0] == '#' || line.rfind("O: ", 0) == 0)) {
+    const std::string option = line.size() > 3 ? line.substr(3) : "";
+    if (option == "starttls") config.starttls_offered = true;
+    if (option == "auth") config.auth_enabled = true;
+    if (option == "auth_plaintext") config.auth_plaintext_allowed = true;
+    body_start = file.tellg();
+  }
+  file.clear();
+  file.seekg(body_start);
   TestEnv env;
-  ServerSession session(config, env, "192.0.2.7");
+  ServerSession session(config, env, "[192.0.2.7]");
   Run run;
   run.output = session.greeting();
   std::string client;  // the pending pipelined write
   std::string expected;
-  std::string line;
   auto flush = [&] {
     if (!client.empty()) {
       send(session, client, run);
@@ -131,7 +156,7 @@ TEST(SmtpSessionTest, GoldenTranscripts) {
       ++count;
     }
   }
-  EXPECT_GE(count, 5);
+  EXPECT_GE(count, 7);
 }
 
 }  // namespace
