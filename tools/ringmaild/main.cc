@@ -9,6 +9,7 @@
 
 #include "core/base/log.h"
 #include "core/config/config.h"
+#include "core/runtime/runtime.h"
 #include "tools/ringmaild/server.h"
 
 namespace {
@@ -69,6 +70,7 @@ int parse_args(int argc, char** argv, Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  rm::block_shutdown_signals();
   Args args;
   const int parsed = parse_args(argc, argv, args);
   if (parsed != 0) {

@@ -10,6 +10,13 @@
 #include "core/control/control_service.h"
 #include "core/runtime/runtime.h"
 #include "core/services/fixed_reply.h"
+#include "store/db/database.h"
+#include "store/queue/queue_store.h"
+#include "tls/certificate.h"
+#include "tls/thread_caches.h"
+#include "tls/tls_context.h"
+#include "tools/ringmaild/admin_commands.h"
+#include "tools/ringmaild/smtp_service.h"
 
 namespace rm {
 namespace {
@@ -33,6 +40,23 @@ struct PendingProtocol {
   const char* reply;
 };
 
+// The configured certificate, or a self-signed one made in DATA/tls/ on first start so that
+// STARTTLS and implicit TLS work at once.
+Result<std::shared_ptr<TlsContext>> open_tls(const Options& options, const ServerPaths& paths) {
+  std::string cert = options.tls.certificate_file;
+  std::string key = options.tls.key_file;
+  if (cert.empty() != key.empty()) {
+    return Status::InvalidArgument("tls.certificate_file and tls.key_file go together");
+  }
+  if (cert.empty()) {
+    RM_RETURN_IF_ERROR(make_dirs(paths.data_dir + "/tls"));
+    cert = paths.data_dir + "/tls/cert.pem";
+    key = paths.data_dir + "/tls/key.pem";
+    RM_RETURN_IF_ERROR(ensure_self_signed(cert, key, options.server.hostname));
+  }
+  return TlsContext::create_server(cert, key);
+}
+
 }  // namespace
 
 Result<ServerPaths> prepare_data_dir(const std::string& data_dir) {
@@ -50,20 +74,53 @@ Result<ServerPaths> prepare_data_dir(const std::string& data_dir) {
 }
 
 Status run_server(const Options& options, const ServerPaths& paths) {
+  Result<std::unique_ptr<Database>> db = Database::open(paths.data_dir + "/store");
+  if (!db.ok()) {
+    return db.status();
+  }
+  // Chunks of messages whose commit never happened (a crash mid-DATA) are garbage.
+  if (Status s = QueueStore::remove_orphan_chunks(**db); !s.ok()) {
+    RM_LOG(kWarn, "orphan_cleanup_failed").kv("error", s);
+  }
+  Result<std::shared_ptr<const Directory>> directory = load_directory(**db);
+  if (!directory.ok()) {
+    return directory.status();
+  }
+  Result<std::shared_ptr<TlsContext>> tls = open_tls(options, paths);
+  if (!tls.ok()) {
+    return tls.status();
+  }
   Runtime runtime(options);
-  ControlContext control{&runtime, kRingmailVersion, paths.data_dir, std::time(nullptr)};
+  SmtpService smtp_service(options, runtime, **db, *directory, *tls);
+  ControlContext control{&runtime, kRingmailVersion, paths.data_dir, std::time(nullptr),
+                         admin_commands(**db, smtp_service)};
   runtime.add_listener(ListenerSpec{"control", "", 0, paths.control_socket,
-                                    control_service_factory(control), ""});
+                                    control_service_factory(control), "", false});
 
   // Protocols not served by this build yet answer with their "not available" reply.
   const std::string host = options.server.hostname;
-  const std::string smtp = "421 4.3.2 " + host + " Service not available, closing channel\r\n";
   const std::string imap = "* BYE " + host + " IMAP service not available\r\n";
   const std::string pop3 = "-ERR [SYS/TEMP] " + host + " POP3 service not available\r\n";
+  const std::string busy = "421 4.3.2 " + host + " Too many connections, try again later\r\n";
+  const struct {
+    const char* name;
+    const ListenerOptions& listener;
+    SmtpPort port;
+  } smtp_ports[] = {
+      {"smtp", options.listeners.smtp, SmtpPort::kMx},
+      {"submission", options.listeners.submission, SmtpPort::kSubmission},
+      {"submissions", options.listeners.submissions, SmtpPort::kSubmissions},
+  };
+  for (const auto& p : smtp_ports) {
+    if (p.listener.enabled) {
+      // The implicit-TLS port gets no plain-text "busy" line: a TLS client could not read it.
+      runtime.add_listener(ListenerSpec{p.name, p.listener.address,
+                                        static_cast<uint16_t>(p.listener.port), "",
+                                        smtp_service.factory(p.port),
+                                        p.port == SmtpPort::kSubmissions ? "" : busy});
+    }
+  }
   const PendingProtocol pending[] = {
-      {"smtp", options.listeners.smtp, smtp.c_str()},
-      {"submission", options.listeners.submission, smtp.c_str()},
-      {"submissions", options.listeners.submissions, ""},
       {"imap", options.listeners.imap, imap.c_str()},
       {"imaps", options.listeners.imaps, ""},
       {"pop3", options.listeners.pop3, pop3.c_str()},
@@ -79,7 +136,9 @@ Status run_server(const Options& options, const ServerPaths& paths) {
                                       static_cast<uint16_t>(p.listener.port), "",
                                       FixedReply::factory(p.reply), p.reply});
   }
-  RM_RETURN_IF_ERROR(runtime.start());
+  RuntimeStart how;
+  how.on_shard_exit = release_tls_thread_caches;
+  RM_RETURN_IF_ERROR(runtime.start(how));
   RM_LOG(kInfo, "ready").kv("version", kRingmailVersion).kv("data", paths.data_dir);
   Status status = runtime.wait();
   ::unlink(paths.control_socket.c_str());

@@ -1,0 +1,330 @@
+#include "tools/ringmaild/smtp_connection.h"
+
+#include <ctime>
+#include <utility>
+
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "store/account/password.h"
+#include "tls/tls_filter.h"
+
+namespace rm {
+namespace {
+
+std::string rfc5322_date(std::time_t now) {
+  tm parts;
+  gmtime_r(&now, &parts);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &parts);
+  return buf;
+}
+
+// What the client hears when the queue could not take the message (RFC 3463: 4.3.1 is
+// "mail system full", 4.3.0 any other system error). Either way it may retry: nothing was
+// acknowledged.
+smtp::Reply store_failure_reply(const Status& status) {
+  if (status.code() == StatusCode::kResourceExhausted ||
+      status.message().find("space") != std::string_view::npos) {
+    return {452, "4.3.1", "Error: insufficient system storage"};
+  }
+  return {451, "4.3.0", "Error: queue file write error"};
+}
+
+Envelope make_envelope(const smtp::Draft& draft, QueueId id, const std::string& client,
+                       std::string_view listener, uint64_t body_bytes, uint32_t chunks) {
+  Envelope env;
+  env.id = id;
+  env.sender = draft.sender;
+  for (const smtp::EnvelopeRecipient& r : draft.recipients) {
+    env.recipients.push_back(Recipient{r.address, r.notify, r.orcpt, Recipient::State::kPending});
+  }
+  env.client_address = client;
+  env.helo = draft.helo;
+  env.auth_user = draft.auth_user;
+  env.listener = std::string(listener);
+  env.received_unix_ms = static_cast<int64_t>(std::time(nullptr)) * 1000;
+  env.body_bytes = body_bytes;
+  env.body_chunks = chunks;
+  env.body_type = static_cast<uint8_t>(draft.params.body);
+  env.smtputf8 = draft.params.smtputf8;
+  env.ret = static_cast<uint8_t>(draft.params.ret);
+  env.envid = draft.params.envid;
+  return env;
+}
+
+std::string client_literal(const Connection& conn) {
+  std::optional<IpAddress> ip = parse_peer_ip(conn.peer());
+  return ip ? address_literal(*ip) : "[" + conn.peer() + "]";
+}
+
+// A well-formed Argon2id hash of nothing anyone knows: unknown users cost the same time as
+// known ones, so failed logins do not reveal which accounts exist.
+const std::string& decoy_hash() {
+  static const std::string hash = [] {
+    Result<std::string> h = hash_password("decoy password that is never accepted");
+    return h.ok() ? *h : std::string();
+  }();
+  return hash;
+}
+
+class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv {
+ public:
+  SmtpConnection(SmtpService& service, SmtpPort port, Connection& conn)
+      : service_(service),
+        port_(port),
+        shard_(conn.shard()),
+        state_(service.shard_state(conn.shard())),
+        client_(client_literal(conn)),
+        session_(service.session_config(port), *this, client_) {}
+
+  ~SmtpConnection() override {
+    *alive_ = false;
+    if (counted_ && --state_.sessions_per_ip[client_] == 0) {
+      state_.sessions_per_ip.erase(client_);
+    }
+  }
+
+  void on_open(Connection& conn) override {
+    uint32_t& sessions = state_.sessions_per_ip[client_];
+    ++sessions;
+    counted_ = true;
+    if (port_ == SmtpPort::kSubmissions) {
+      conn.start_filter(std::make_unique<TlsFilter>(service_.tls()));
+    }
+    if (sessions > service_.sessions_per_ip_per_shard()) {
+      RM_LOG(kInfo, "too_many_connections_from_ip").kv("conn", conn.id()).kv("client", client_);
+      conn.write("421 4.7.0 " + service_.options().server.hostname +
+                 " Error: too many connections from " + client_ + "\r\n");
+      conn.close_after_flush();
+      return;
+    }
+    RM_LOG(kDebug, "smtp_connect").kv("conn", conn.id()).kv("client", client_).kv("listener", conn.listener());
+    const uint32_t delay = service_.options().smtp.greeting_delay_ms;
+    if (delay == 0) {
+      greet(conn);
+    } else {
+      greeting_pending_ = true;
+      conn.set_deadline_in(delay);
+    }
+  }
+
+  size_t on_data(Connection& conn, std::string_view input) override {
+    if (greeting_pending_) {
+      if (input.empty()) {
+        return 0;
+      }
+      std::string out;
+      session_.early_talker(out);  // RFC 5321 §4.3.1: the client must wait for the 220
+      conn.write(out);
+      conn.close_after_flush();
+      return input.size();
+    }
+    if (!delayed_reply_.empty()) {
+      return 0;  // an answer is being held back (failed AUTH): read nothing more until it goes
+    }
+    std::string out;
+    size_t used = session_.feed(input, out);
+    flush_body_chunks();
+    conn.write(out);
+    if (session_.action() == smtp::SessionAction::kStartTls) {
+      start_tls(conn);
+      return input.size();  // bytes pipelined behind STARTTLS are dropped, never commands
+    }
+    after_feed(conn);
+    return used;
+  }
+
+  void on_deadline(Connection& conn) override {
+    if (greeting_pending_) {
+      greet(conn);
+      return;
+    }
+    if (!delayed_reply_.empty()) {
+      conn.write(std::exchange(delayed_reply_, std::string()));
+      after_feed(conn);
+      conn.resume_input();
+      return;
+    }
+    std::string out;
+    session_.timed_out(out);
+    conn.write(out);
+    conn.close_after_flush();
+  }
+
+  void on_shutdown(Connection& conn) override {
+    std::string out;
+    session_.shutting_down(out);
+    conn.write(out);
+    conn.close_after_flush();
+  }
+
+ private:
+  void greet(Connection& conn) {
+    greeting_pending_ = false;
+    conn.write(session_.greeting());
+    conn.set_deadline_in(service_.options().smtp.command_timeout_ms);
+  }
+
+  void after_feed(Connection& conn) {
+    switch (session_.action()) {
+      case smtp::SessionAction::kClose:
+        conn.close_after_flush();
+        return;
+      case smtp::SessionAction::kCommit:
+        commit(conn);
+        return;
+      case smtp::SessionAction::kAuthenticate:
+        authenticate(conn);
+        return;
+      case smtp::SessionAction::kStartTls:  // handled in on_data
+      case smtp::SessionAction::kNone:
+        conn.set_deadline_in(session_.in_data() ? service_.options().smtp.data_timeout_ms
+                                                : service_.options().smtp.command_timeout_ms);
+        return;
+    }
+  }
+
+  void start_tls(Connection& conn) {
+    conn.start_filter(std::make_unique<TlsFilter>(service_.tls()));
+    session_.tls_started();
+    conn.set_deadline_in(service_.options().smtp.command_timeout_ms);
+  }
+
+  // Large bodies go to the store while they arrive, so a session holds at most about one
+  // chunk of a message in memory.
+  void flush_body_chunks() {
+    std::string& body = session_.body();
+    if (!session_.in_data() || body.size() < service_.options().smtp.body_chunk_bytes) {
+      return;
+    }
+    body_bytes_ += body.size();
+    state_.queue->append_chunk(id_, chunks_++, std::move(body));
+    body.clear();
+  }
+
+  void commit(Connection& conn) {
+    std::string last = std::move(session_.body());
+    session_.body().clear();
+    body_bytes_ += last.size();
+    const uint32_t chunks = chunks_ + 1;  // the last chunk is always written by the commit
+    Envelope env = make_envelope(session_.draft(), id_, client_, conn.listener(), body_bytes_, chunks);
+    const uint64_t conn_id = conn.id();
+    Connection* connection = &conn;
+    state_.queue->commit(std::move(env), std::move(last),
+                         [this, alive = alive_, connection, conn_id, id = id_.text()](Status s) {
+      if (!s.ok()) {
+        RM_LOG(kWarn, "queue_write_failed").kv("conn", conn_id).kv("queue_id", id).kv("error", s);
+      } else {
+        RM_LOG(kInfo, "queued").kv("conn", conn_id).kv("queue_id", id);
+      }
+      if (!*alive) {
+        return;  // the client left before the fsync; the message is queued all the same
+      }
+      std::string out;
+      const smtp::Reply failure = store_failure_reply(s);
+      session_.commit_finished(s.ok() ? nullptr : &failure, out);
+      connection->write(out);
+      connection->set_deadline_in(service_.options().smtp.command_timeout_ms);
+      connection->resume_input();  // commands pipelined behind the message
+    });
+    body_bytes_ = 0;
+    chunks_ = 0;
+  }
+
+  void authenticate(Connection& conn) {
+    const int64_t now = monotonic_ms();
+    if (state_.auth_throttle->refused(client_, now)) {
+      RM_LOG(kWarn, "auth_refused").kv("conn", conn.id()).kv("client", client_);
+      std::string out;
+      const smtp::Reply refusal{421, "4.7.0", service_.options().server.hostname +
+                                                  " Error: too many failed authentication attempts"};
+      session_.auth_finished(false, out, &refusal);
+      conn.write(out);
+      conn.close_after_flush();
+      return;
+    }
+    const smtp::Credentials& creds = session_.credentials();
+    const std::string user = lower_ascii(creds.user);
+    const std::string* known = service_.directory(shard_).password_hash(user);
+    Shard* shard = &shard_;
+    Connection* connection = &conn;
+    Status queued = shard_.run_blocking([this, shard, connection, alive = alive_, user,
+                                         hash = known ? *known : decoy_hash(), exists = known != nullptr,
+                                         password = creds.password]() {
+      const bool ok = verify_password(hash, password) && exists;
+      shard->complete_from_lane([this, connection, alive, user, ok] {
+        if (*alive) {
+          auth_done(*connection, user, ok);
+        }
+      });
+    });
+    if (!queued.ok()) {
+      std::string out;
+      const smtp::Reply busy{454, "4.7.0", "Error: temporary authentication failure"};
+      session_.auth_finished(false, out, &busy);
+      conn.write(out);
+    }
+  }
+
+  void auth_done(Connection& conn, const std::string& user, bool ok) {
+    std::string out;
+    session_.auth_finished(ok, out);
+    if (ok) {
+      RM_LOG(kInfo, "auth_ok").kv("conn", conn.id()).kv("client", client_).kv("user", user);
+    } else {
+      RM_LOG(kWarn, "auth_failed").kv("conn", conn.id()).kv("client", client_).kv("user", user);
+    }
+    if (ok) {
+      conn.write(out);
+      conn.set_deadline_in(service_.options().smtp.command_timeout_ms);
+      conn.resume_input();
+      return;
+    }
+    const int64_t now = monotonic_ms();
+    state_.auth_throttle->record_failure(client_, now);
+    const uint32_t delay = state_.auth_throttle->delay_ms(client_, now);
+    if (delay == 0 || session_.action() == smtp::SessionAction::kClose) {
+      conn.write(out);
+      after_feed(conn);
+      conn.resume_input();
+      return;
+    }
+    delayed_reply_ = std::move(out);  // tarpit: the answer goes out when the deadline fires
+    conn.set_deadline_in(delay);
+  }
+
+  // smtp::SessionEnv
+  smtp::Reply check_recipient(const smtp::RecipientRequest& request) override {
+    return service_.check_recipient(request, service_.directory(shard_));
+  }
+  std::string next_queue_id() override {
+    id_ = state_.ids->next();
+    body_bytes_ = 0;
+    chunks_ = 0;
+    return id_.text();
+  }
+  std::string rfc5322_now() override { return rfc5322_date(std::time(nullptr)); }
+
+  SmtpService& service_;
+  const SmtpPort port_;
+  Shard& shard_;
+  SmtpService::ShardState& state_;
+  const std::string client_;
+  smtp::ServerSession session_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool greeting_pending_ = false;
+  bool counted_ = false;
+  std::string delayed_reply_;
+  QueueId id_;
+  uint64_t body_bytes_ = 0;
+  uint32_t chunks_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ConnectionHandler> make_smtp_connection(SmtpService& service, SmtpPort port,
+                                                        Connection& conn) {
+  return std::make_unique<SmtpConnection>(service, port, conn);
+}
+
+}  // namespace rm

@@ -1,0 +1,104 @@
+#include "tools/ringmaild/smtp_service.h"
+
+#include <algorithm>
+
+#include "core/runtime/runtime.h"
+#include "tools/ringmaild/smtp_connection.h"
+
+namespace rm {
+namespace {
+
+smtp::SessionConfig make_session_config(const Options& options, SmtpPort port) {
+  smtp::SessionConfig c;
+  c.hostname = options.server.hostname;
+  c.submission = port != SmtpPort::kMx;
+  c.hide_client_in_received = options.smtp.submission_hide_client;
+  c.vrfy_enabled = options.smtp.vrfy_enabled;
+  c.helo_required = options.smtp.helo_required;
+  c.message_bytes_max = options.smtp.message_bytes_max;
+  c.recipients_max = options.smtp.recipients_max;
+  c.errors_max = options.smtp.errors_max;
+  c.line_bytes_max = options.smtp.line_bytes_max;
+  c.bare_line_policy = options.smtp.bare_line_policy == "normalize" ? smtp::BareLinePolicy::kNormalize
+                                                                    : smtp::BareLinePolicy::kReject;
+  c.starttls_offered = port != SmtpPort::kSubmissions;
+  c.tls_active = port == SmtpPort::kSubmissions;
+  // Like Postfix's master.cf for submission: AUTH on the submission ports, not on the MX.
+  c.auth_enabled = port != SmtpPort::kMx;
+  c.auth_plaintext_allowed = options.smtp.auth_plaintext_allowed;
+  return c;
+}
+
+}  // namespace
+
+SmtpService::SmtpService(const Options& options, Runtime& runtime, Database& db,
+                         std::shared_ptr<const Directory> directory, std::shared_ptr<TlsContext> tls)
+    : options_(options),
+      runtime_(runtime),
+      db_(db),
+      tls_(std::move(tls)),
+      configs_{make_session_config(options, SmtpPort::kMx),
+               make_session_config(options, SmtpPort::kSubmission),
+               make_session_config(options, SmtpPort::kSubmissions)} {
+  for (const std::string& text : options.smtp.trusted_networks) {
+    if (std::optional<Cidr> cidr = Cidr::parse(text)) {
+      trusted_.push_back(*cidr);
+    }
+  }
+  for (const std::string& domain : options.server.local_domains) {
+    local_domains_.push_back(lower_ascii(domain));
+  }
+  const uint32_t shards = static_cast<uint32_t>(runtime.shard_count());
+  shards_.resize(shards);
+  per_ip_per_shard_ = std::max<uint32_t>(1, (options.smtp.connections_per_ip_max + shards - 1) / shards);
+  directories_.assign(shards, std::move(directory));
+}
+
+SmtpService::~SmtpService() = default;
+
+HandlerFactory SmtpService::factory(SmtpPort port) {
+  return [this, port](Connection& conn) { return make_smtp_connection(*this, port, conn); };
+}
+
+void SmtpService::publish_directory(std::shared_ptr<const Directory> directory) {
+  for (int i = 0; i < runtime_.shard_count(); ++i) {
+    runtime_.submit_to(i, [this, i, directory] { directories_[static_cast<size_t>(i)] = directory; });
+  }
+}
+
+SmtpService::ShardState& SmtpService::shard_state(Shard& shard) {
+  std::unique_ptr<ShardState>& slot = shards_[static_cast<size_t>(shard.index())];
+  if (!slot) {  // only this shard's thread touches its slot
+    slot = std::make_unique<ShardState>();
+    slot->queue = std::make_unique<QueueStore>(shard, db_);
+    slot->ids = std::make_unique<QueueIdGenerator>(shard.index());
+    slot->auth_throttle = std::make_unique<AuthThrottle>(options_.smtp.auth_failures_before_delay,
+                                                         options_.smtp.auth_failures_max,
+                                                         options_.smtp.auth_failure_window_ms);
+  }
+  return *slot;
+}
+
+smtp::Reply SmtpService::check_recipient(const smtp::RecipientRequest& request,
+                                         const Directory& dir) const {
+  const std::string domain = lower_ascii(request.mailbox.domain);
+  const std::string local = lower_ascii(request.mailbox.local);
+  bool is_local = domain.empty() || dir.has_domain(domain);
+  for (const std::string& d : local_domains_) {
+    is_local = is_local || d == domain;
+  }
+  if (is_local) {
+    // postmaster must always be accepted (RFC 5321 §4.5.1).
+    if (local == "postmaster" || dir.password_hash(local + "@" + domain) != nullptr) {
+      return {250, "2.1.5", "Ok"};
+    }
+    return {550, "5.1.1", "<" + request.mailbox.address() + ">: Recipient address rejected: User unknown"};
+  }
+  std::optional<IpAddress> ip = parse_address_literal(request.client_address);
+  if (request.authenticated || (ip && any_contains(trusted_, *ip))) {
+    return {250, "2.1.5", "Ok"};
+  }
+  return {554, "5.7.1", "<" + request.mailbox.address() + ">: Relay access denied"};
+}
+
+}  // namespace rm

@@ -1,0 +1,78 @@
+// SmtpService: the SMTP listeners of ringmaild — MX (STARTTLS offered), submission
+// (STARTTLS, AUTH once TLS is on) and submissions (implicit TLS, AUTH). Each connection
+// runs a pure smtp::ServerSession; accepted messages go durably into the RocksDB queue
+// through the shard's QueueStore (group commit) before the client hears 250; passwords are
+// checked with Argon2id on the blocking lane.
+//
+// SECURITY: serves any client that reaches the SMTP ports. Relay (a recipient outside the
+// local domains) is allowed only to authenticated clients and smtp.trusted_networks; every
+// quantity a client controls is bounded by the smtp.* and limits.* options; failed AUTH is
+// slowed down and then refused per client IP.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/config/options.h"
+#include "core/net/cidr.h"
+#include "core/reactor/listener.h"
+#include "proto/smtp/session.h"
+#include "store/account/directory.h"
+#include "store/db/database.h"
+#include "store/queue/queue_id.h"
+#include "store/queue/queue_store.h"
+#include "tls/tls_context.h"
+#include "tools/ringmaild/auth_throttle.h"
+
+namespace rm {
+
+class Runtime;
+
+enum class SmtpPort { kMx, kSubmission, kSubmissions };
+
+class SmtpService {
+ public:
+  // `directory` is the snapshot loaded at start; later ones arrive via publish_directory.
+  SmtpService(const Options& options, Runtime& runtime, Database& db,
+              std::shared_ptr<const Directory> directory, std::shared_ptr<TlsContext> tls);
+  ~SmtpService();
+
+  HandlerFactory factory(SmtpPort port);
+
+  // -- for sessions, on their shard --
+  struct ShardState {
+    std::unique_ptr<QueueStore> queue;
+    std::unique_ptr<QueueIdGenerator> ids;
+    std::unordered_map<std::string, uint32_t> sessions_per_ip;
+    std::unique_ptr<AuthThrottle> auth_throttle;
+  };
+  ShardState& shard_state(Shard& shard);
+  smtp::Reply check_recipient(const smtp::RecipientRequest& request, const Directory& dir) const;
+  const Directory& directory(Shard& shard) const { return *directories_[static_cast<size_t>(shard.index())]; }
+  // From a shard: every shard switches to `directory` (each on its own thread).
+  void publish_directory(std::shared_ptr<const Directory> directory);
+  const Options& options() const { return options_; }
+  const smtp::SessionConfig& session_config(SmtpPort port) const {
+    return configs_[static_cast<size_t>(port)];
+  }
+  const std::shared_ptr<TlsContext>& tls() const { return tls_; }
+  // The per-IP session limit as one shard enforces it: SO_REUSEPORT spreads one client's
+  // connections over the shards, so each shard takes its share of the configured limit.
+  uint32_t sessions_per_ip_per_shard() const { return per_ip_per_shard_; }
+
+ private:
+  const Options options_;
+  Runtime& runtime_;
+  Database& db_;
+  std::shared_ptr<TlsContext> tls_;
+  std::vector<Cidr> trusted_;
+  std::vector<std::string> local_domains_;  // lower case
+  uint32_t per_ip_per_shard_ = 1;
+  smtp::SessionConfig configs_[3];
+  std::vector<std::unique_ptr<ShardState>> shards_;
+  std::vector<std::shared_ptr<const Directory>> directories_;  // [i]: touched by shard i only
+};
+
+}  // namespace rm
