@@ -141,6 +141,9 @@ constexpr ConfigField kSchema[] = {
     StringList(RM_KEY(smtp.trusted_networks), check_cidr),
     Uint32(RM_KEY(smtp.body_chunk_bytes), 4096, 67108864),
 
+    Section("store"),
+    Uint32(RM_KEY(store.min_free_mib), 0, 1048576),
+
     Section("tls"),
     String(RM_KEY(tls.certificate_file)),
     String(RM_KEY(tls.key_file)),

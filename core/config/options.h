@@ -78,6 +78,12 @@ struct SmtpOptions {
   uint32_t body_chunk_bytes = 1048576;     // bodies are written in chunks of this size
 };
 
+struct StoreOptions {
+  // Free space the store keeps in reserve, as Postfix's queue_minfree: below it (plus one
+  // largest message and a half) mail is refused with 452 4.3.1.
+  uint32_t min_free_mib = 100;
+};
+
 struct TlsOptions {
   std::string certificate_file;  // PEM; "" = a self-signed one made in DATA/tls/ at first start
   std::string key_file;          // PEM private key for certificate_file
@@ -88,6 +94,7 @@ struct Options {
   ListenersOptions listeners;
   SmtpOptions smtp;
   TlsOptions tls;
+  StoreOptions store;
   RuntimeOptions runtime;
   LimitOptions limits;
   LogOptions log;

@@ -63,7 +63,7 @@ void Connection::write_raw(std::string_view bytes) {
     queue_chunk(std::string(bytes));
   }
   shard_.mark_dirty(*this);
-  if (out_bytes_ > shard_.options().limits.output_buffer_bytes_max) {
+  if (out_bytes_ > output_bytes_max_) {
     RM_LOG(kWarn, "output_overflow").kv("conn", log_id_).kv("bytes", out_bytes_);
     abort();
   }
@@ -79,7 +79,7 @@ void Connection::write(std::string&& bytes) {
   }
   queue_chunk(std::move(bytes));
   shard_.mark_dirty(*this);
-  if (out_bytes_ > shard_.options().limits.output_buffer_bytes_max) {
+  if (out_bytes_ > output_bytes_max_) {
     RM_LOG(kWarn, "output_overflow").kv("conn", log_id_).kv("bytes", out_bytes_);
     abort();
   }

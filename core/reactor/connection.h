@@ -108,6 +108,7 @@ class Connection {
   bool resume_pending_ = false;  // on the shard's resume list
   bool shutdown_called_ = false;
   bool counted_ = true;  // counts toward limits.connections_max
+  size_t output_bytes_max_ = 0;
   iovec iov_[kMaxIov];
   msghdr msg_{};
   TimerNode timer_;

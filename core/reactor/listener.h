@@ -34,6 +34,9 @@ struct ListenerSpec {
   std::string overload_reply;
   // False for the control socket: an operator must get in even when clients fill the server.
   bool counts_toward_limit = true;
+  // Unsent output a connection may hold; 0 = limits.output_buffer_bytes_max. The control
+  // socket answers with whole messages, so it needs more than a protocol session.
+  size_t output_bytes_max = 0;
 };
 
 // Creates a listening socket for `spec`; `port` overrides spec.port (0 = spec.port).

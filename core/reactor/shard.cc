@@ -420,6 +420,8 @@ void Shard::open_connection(const ShardListener& listener, int fd) {
   Connection& conn = *slot.conn;
   ++live_connections_;
   conn.counted_ = listener.spec->counts_toward_limit;
+  conn.output_bytes_max_ = listener.spec->output_bytes_max != 0 ? listener.spec->output_bytes_max
+                                                                : options_.limits.output_buffer_bytes_max;
   limited_connections_ += conn.counted_ ? 1 : 0;
   counters_.accepted.fetch_add(1, std::memory_order_relaxed);
   counters_.open.fetch_add(1, std::memory_order_relaxed);

@@ -2,6 +2,10 @@
 // Thread-safety: as database.h says (RocksDB synchronises concurrent reads and writes).
 #include "store/db/database.h"
 
+#include <sys/statvfs.h>
+
+#include <mutex>
+
 #include <rocksdb/options.h>
 
 #include <utility>
@@ -138,9 +142,43 @@ Status Database::close() {
 
 Status Database::write(rocksdb::WriteBatch& batch, bool sync) {
   RM_ASSERT(db_);
+  // A failed write is sticky (as in LevelDB): after a WAL append or sync fails, RocksDB
+  // 7.8 must not be written again — the next sync on the same log trips an internal
+  // assertion — and nothing written after it could be trusted to be durable anyway. Every
+  // later write fails with the first error until the server restarts. The lock also keeps
+  // a second shard from entering a write while the first one's failure is being recorded.
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (!write_error_.ok()) {
+    return write_error_;
+  }
+  RM_RETURN_IF_ERROR(check_free_space(batch.GetDataSize()));
   rocksdb::WriteOptions options;
   options.sync = sync;
-  return from_rocksdb(db_->Write(options, &batch));
+  Status status = from_rocksdb(db_->Write(options, &batch));
+  if (!status.ok()) {
+    write_error_ = status;
+  }
+  return status;
+}
+
+// Like Postfix's queue_minfree: refuse to write when the file system is nearly full, so
+// RocksDB never meets ENOSPC in its log (which it cannot recover from) and clients get a
+// clean 452 4.3.1 instead.
+Status Database::check_free_space(size_t incoming_bytes) {
+  if (min_free_bytes_ == 0) {
+    return Status::Ok();
+  }
+  struct statvfs st;
+  if (::statvfs(dir_.c_str(), &st) != 0) {
+    return Status::Ok();  // cannot tell: let the write itself speak
+  }
+  const uint64_t free_bytes = uint64_t{st.f_bavail} * st.f_frsize;
+  if (free_bytes < min_free_bytes_ + incoming_bytes) {
+    return Status::ResourceExhausted("store: " + std::to_string(free_bytes) + " bytes free in " + dir_ +
+                                     ", fewer than the " + std::to_string(min_free_bytes_) +
+                                     " kept in reserve: insufficient space");
+  }
+  return Status::Ok();
 }
 
 Result<std::optional<std::string>> Database::get(Family family, std::string_view key) {

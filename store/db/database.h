@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,10 @@ class Database {
   }
   const std::string& dir() const { return dir_; }
 
+  // Writes are refused (ResourceExhausted) when fewer than `bytes` would stay free on the
+  // file system; 0 turns the check off.
+  void set_min_free_bytes(uint64_t bytes) { min_free_bytes_ = bytes; }
+
   // Applies `batch` atomically; with `sync` the WAL is fsynced before returning.
   Status write(rocksdb::WriteBatch& batch, bool sync);
   // The value at `key`, or nullopt when there is none.
@@ -77,6 +82,11 @@ class Database {
 
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
+  Status check_free_space(size_t incoming_bytes);
+
+  uint64_t min_free_bytes_ = 0;
+  std::mutex write_mu_;
+  Status write_error_;  // GUARDED_BY(write_mu_): the first failed write, sticky
   std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> handles_{};
 };
 

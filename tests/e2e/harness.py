@@ -26,7 +26,8 @@ class Server:
         self.data = data_dir or tempfile.mkdtemp(prefix="ringmail-e2e-")
         self.ports = {name: free_port() for name in LISTENERS}
         cfg = {"listeners": {n: {"port": p} for n, p in self.ports.items()},
-               "runtime": {"shutdown_drain_ms": 2000}}
+               "runtime": {"shutdown_drain_ms": 2000},
+               "store": {"min_free_mib": 1}}
         for key, value in (config or {}).items():
             cfg.setdefault(key, {}).update(value)
         self.config_path = os.path.join(self.data, "test-config.json")

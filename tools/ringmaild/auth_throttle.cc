@@ -20,10 +20,10 @@ AuthThrottle::Entry& AuthThrottle::current(const std::string& ip, int64_t now_ms
 
 uint32_t AuthThrottle::delay_ms(const std::string& ip, int64_t now_ms) {
   const Entry& e = current(ip, now_ms);
-  if (e.failures < before_delay_) {
-    return 0;
+  if (e.failures <= before_delay_) {
+    return 0;  // the first few failures are typos, answered at once
   }
-  return std::min<uint32_t>(1000 * (e.failures - before_delay_ + 1), 5000);
+  return std::min<uint32_t>(1000 * (e.failures - before_delay_), 5000);
 }
 
 bool AuthThrottle::refused(const std::string& ip, int64_t now_ms) {

@@ -78,6 +78,8 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   if (!db.ok()) {
     return db.status();
   }
+  (*db)->set_min_free_bytes((uint64_t{options.store.min_free_mib} << 20) +
+                            uint64_t{options.smtp.message_bytes_max} * 3 / 2);
   // Chunks of messages whose commit never happened (a crash mid-DATA) are garbage.
   if (Status s = QueueStore::remove_orphan_chunks(**db); !s.ok()) {
     RM_LOG(kWarn, "orphan_cleanup_failed").kv("error", s);
@@ -95,7 +97,8 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   ControlContext control{&runtime, kRingmailVersion, paths.data_dir, std::time(nullptr),
                          admin_commands(**db, smtp_service)};
   runtime.add_listener(ListenerSpec{"control", "", 0, paths.control_socket,
-                                    control_service_factory(control), "", false});
+                                    control_service_factory(control), "", false,
+                                    size_t{1} << 30});
 
   // Protocols not served by this build yet answer with their "not available" reply.
   const std::string host = options.server.hostname;
