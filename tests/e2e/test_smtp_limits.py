@@ -33,7 +33,8 @@ class SmtpLimitsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server({
-            "smtp": {"greeting_delay_ms": 300, "command_timeout_ms": 1000, "line_bytes_max": 512},
+            "smtp": {"greeting_delay_ms": 300, "command_timeout_ms": 1000, "data_timeout_ms": 1500,
+                     "line_bytes_max": 512},
         }).start()
         cls.port = cls.server.ports["smtp"]
 
@@ -69,6 +70,24 @@ class SmtpLimitsTest(unittest.TestCase):
         self.assertIn(b"421 4.4.2", data)
         self.assertTrue(closed)
         self.assertLess(time.time() - start, 5)
+
+    def test_data_timeout(self):
+        sock = connect(self.port)
+        sock.settimeout(5)
+        sock.recv(1024)
+        sock.sendall(b"EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<postmaster@localhost>\r\n")
+        data = b""
+        while data.count(b"\r\n250 ") < 1 or data.count(b"250 2.1.5") < 1:
+            data += sock.recv(4096)
+        sock.sendall(b"DATA\r\n")
+        self.assertTrue(sock.recv(1024).startswith(b"354"))
+        start = time.time()
+        sock.sendall(b"Subject: slow\r\n")  # then silence inside DATA
+        data, closed = read_all(sock, timeout=8)
+        sock.close()
+        self.assertIn(b"421 4.4.2", data)
+        self.assertTrue(closed)
+        self.assertGreaterEqual(time.time() - start, 1.3)  # the DATA timeout, not the command one
 
     def test_line_too_long(self):
         sock = connect(self.port)
