@@ -5,6 +5,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/runtime/runtime.h"
 #include "store/account/password.h"
 #include "tls/tls_filter.h"
 
@@ -231,18 +232,35 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     chunks_ = 0;
   }
 
+  // AUTH: ask the client IP's throttle (on the shard that owns that IP) whether it may try,
+  // check the password on the blocking lane, and report a failure back to the owner, which
+  // says how long to hold the answer. Every step re-checks that the connection still lives.
   void authenticate(Connection& conn) {
-    const int64_t now = monotonic_ms();
-    if (state_.auth_throttle->refused(client_, now)) {
-      RM_LOG(kWarn, "auth_refused").kv("conn", conn.id()).kv("client", client_);
-      std::string out;
-      const smtp::Reply refusal{421, "4.7.0", service_.options().server.hostname +
-                                                  " Error: too many failed authentication attempts"};
-      session_.auth_finished(false, out, &refusal);
-      conn.write(out);
-      conn.close_after_flush();
-      return;
-    }
+    Connection* connection = &conn;
+    const int owner = service_.throttle_owner(client_);
+    const int home = shard_.index();
+    Runtime& rt = service_.runtime();
+    rt.submit_to(owner, [this, &rt, home, connection, alive = alive_, ip = client_] {
+      const bool refused = service_.throttle_here().refused(ip, monotonic_ms());
+      rt.submit_to(home, [this, connection, alive, refused] {
+        if (*alive) {
+          refused ? refuse_auth(*connection) : verify_password_on_lane(*connection);
+        }
+      });
+    });
+  }
+
+  void refuse_auth(Connection& conn) {
+    RM_LOG(kWarn, "auth_refused").kv("conn", conn.id()).kv("client", client_);
+    std::string out;
+    const smtp::Reply refusal{421, "4.7.0", service_.options().server.hostname +
+                                                " Error: too many failed authentication attempts"};
+    session_.auth_finished(false, out, &refusal);
+    conn.write(out);
+    conn.close_after_flush();
+  }
+
+  void verify_password_on_lane(Connection& conn) {
     const smtp::Credentials& creds = session_.credentials();
     const std::string user = lower_ascii(creds.user);
     const std::string* known = service_.directory(shard_).password_hash(user);
@@ -271,26 +289,39 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     session_.auth_finished(ok, out);
     if (ok) {
       RM_LOG(kInfo, "auth_ok").kv("conn", conn.id()).kv("client", client_).kv("user", user);
-    } else {
-      RM_LOG(kWarn, "auth_failed").kv("conn", conn.id()).kv("client", client_).kv("user", user);
-    }
-    if (ok) {
       conn.write(out);
       conn.set_deadline_in(service_.options().smtp.command_timeout_ms);
       conn.resume_input();
       return;
     }
-    const int64_t now = monotonic_ms();
-    state_.auth_throttle->record_failure(client_, now);
-    const uint32_t delay = state_.auth_throttle->delay_ms(client_, now);
-    if (delay == 0 || session_.action() == smtp::SessionAction::kClose) {
+    RM_LOG(kWarn, "auth_failed").kv("conn", conn.id()).kv("client", client_).kv("user", user);
+    // Record the failure with the IP's owner; it answers with the tarpit delay.
+    Connection* connection = &conn;
+    const int home = shard_.index();
+    Runtime& rt = service_.runtime();
+    rt.submit_to(service_.throttle_owner(client_), [this, &rt, home, connection, alive = alive_,
+                                                     ip = client_, out = std::move(out)]() mutable {
+      AuthThrottle& throttle = service_.throttle_here();
+      const int64_t now = monotonic_ms();
+      throttle.record_failure(ip, now);
+      const uint32_t delay = throttle.delay_ms(ip, now);
+      rt.submit_to(home, [this, connection, alive, delay, out = std::move(out)]() mutable {
+        if (*alive) {
+          send_auth_failure(*connection, std::move(out), delay);
+        }
+      });
+    });
+  }
+
+  void send_auth_failure(Connection& conn, std::string out, uint32_t delay_ms) {
+    if (delay_ms == 0 || session_.action() == smtp::SessionAction::kClose) {
       conn.write(out);
       after_feed(conn);
       conn.resume_input();
       return;
     }
     delayed_reply_ = std::move(out);  // tarpit: the answer goes out when the deadline fires
-    conn.set_deadline_in(delay);
+    conn.set_deadline_in(delay_ms);
   }
 
   // smtp::SessionEnv

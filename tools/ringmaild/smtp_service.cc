@@ -1,6 +1,7 @@
 #include "tools/ringmaild/smtp_service.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "core/runtime/runtime.h"
 #include "tools/ringmaild/smtp_connection.h"
@@ -77,6 +78,16 @@ SmtpService::ShardState& SmtpService::shard_state(Shard& shard) {
                                                          options_.smtp.auth_failure_window_ms);
   }
   return *slot;
+}
+
+int SmtpService::throttle_owner(const std::string& ip) const {
+  return static_cast<int>(std::hash<std::string>{}(ip) % static_cast<size_t>(runtime_.shard_count()));
+}
+
+AuthThrottle& SmtpService::throttle_here() {
+  Shard* shard = Shard::current();
+  RM_ASSERT(shard != nullptr);
+  return *shard_state(*shard).auth_throttle;
 }
 
 smtp::Reply SmtpService::check_recipient(const smtp::RecipientRequest& request,

@@ -58,6 +58,12 @@ class SmtpService {
     return configs_[static_cast<size_t>(port)];
   }
   const std::shared_ptr<TlsContext>& tls() const { return tls_; }
+  Runtime& runtime() { return runtime_; }
+  // Failed-AUTH counts for a client IP live on one shard, whichever shard its connections
+  // land on, so that a guesser cannot spread attempts over the shards.
+  int throttle_owner(const std::string& ip) const;
+  // The throttle of the shard running the caller (the owner of the IPs it is asked about).
+  AuthThrottle& throttle_here();
   // The per-IP session limit as one shard enforces it: SO_REUSEPORT spreads one client's
   // connections over the shards, so each shard takes its share of the configured limit.
   uint32_t sessions_per_ip_per_shard() const { return per_ip_per_shard_; }
