@@ -23,6 +23,8 @@ thread_local Shard* t_current_shard = nullptr;
 constexpr uint16_t kBufferGroup = 0;
 // Tasks one loop iteration takes from one inbox before it looks at the network again.
 constexpr int kInboxBatch = 256;
+// After accept fails for want of descriptors or memory.
+constexpr int64_t kAcceptRetryMs = 100;
 
 }  // namespace
 
@@ -373,13 +375,35 @@ void Shard::on_accept(uint32_t listener_index, const Completion& c) {
     }
   } else if (c.res != -ECANCELED && !draining_) {
     RM_LOG(kWarn, "accept_failed").kv("listener", listener.spec->name).kv("errno", -c.res);
+    if (c.res == -EMFILE || c.res == -ENFILE || c.res == -ENOMEM || c.res == -ENOBUFS) {
+      // Out of descriptors or memory: re-arming at once would spin. Try again shortly;
+      // pending connections wait in the kernel's backlog meanwhile.
+      listener.retry_at_ms = monotonic_ms() + kAcceptRetryMs;
+      if (listener.accept_armed) {
+        io_uring_sqe* sqe = ring_->next_sqe();
+        io_uring_prep_cancel64(sqe, make_user_data(Op::kAccept, listener_index), 0);
+        io_uring_sqe_set_data64(sqe, make_user_data(Op::kCancel, 0));
+      }
+    }
   }
   if (!listener.accept_armed) {
     if (draining_) {
       ::close(listener.fd);
       listener.fd = -1;
-    } else {
+    } else if (listener.retry_at_ms == 0) {
       arm_accept(listener, listener_index);
+    }
+  }
+}
+
+void Shard::retry_accepts(int64_t now_ms) {
+  for (uint32_t i = 0; i < listeners_.size(); ++i) {
+    ShardListener& listener = listeners_[i];
+    if (listener.retry_at_ms != 0 && now_ms >= listener.retry_at_ms && !draining_) {
+      listener.retry_at_ms = 0;
+      if (!listener.accept_armed) {
+        arm_accept(listener, i);
+      }
     }
   }
 }
@@ -569,6 +593,11 @@ void Shard::update_timer() {
   if (draining_ && (!due || drain_deadline_ms_ < *due)) {
     due = drain_deadline_ms_;
   }
+  for (const ShardListener& listener : listeners_) {
+    if (listener.retry_at_ms != 0 && (!due || listener.retry_at_ms < *due)) {
+      due = listener.retry_at_ms;
+    }
+  }
   if (!due || (timer_armed_ms_ && *timer_armed_ms_ <= *due)) {
     return;
   }
@@ -588,6 +617,7 @@ void Shard::update_timer() {
 
 void Shard::expire_deadlines() {
   const int64_t now = monotonic_ms();
+  retry_accepts(now);
   timers_->expire(now, due_);
   for (uint64_t key : due_) {
     if (Connection* conn = find(key); conn != nullptr && conn->state_ != Connection::State::kClosing) {

@@ -53,6 +53,7 @@ struct ShardListener {
   const ListenerSpec* spec = nullptr;
   int fd = -1;
   bool accept_armed = false;
+  int64_t retry_at_ms = 0;  // accept paused (EMFILE, ...) until then; 0 = not paused
 };
 
 class Shard {
@@ -125,6 +126,7 @@ class Shard {
 
   void arm_accept(ShardListener& listener, uint32_t index);
   void on_accept(uint32_t listener_index, const Completion& c);
+  void retry_accepts(int64_t now_ms);
   void open_connection(const ShardListener& listener, int fd);
   void refuse_overloaded(const ShardListener& listener, int fd);
   Connection* find(uint64_t key);

@@ -80,6 +80,7 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
 
   ~SmtpConnection() override {
     *alive_ = false;
+    discard_partial_body();  // the client left in the middle of a large message
     if (counted_ && --state_.sessions_per_ip[client_] == 0) {
       state_.sessions_per_ip.erase(client_);
     }
@@ -126,6 +127,9 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     std::string out;
     size_t used = session_.feed(input, out);
     flush_body_chunks();
+    if (!session_.in_data() && session_.action() != smtp::SessionAction::kCommit) {
+      discard_partial_body();  // refused at its end (too big, bare LF) or reset
+    }
     conn.write(out);
     if (session_.action() == smtp::SessionAction::kStartTls) {
       start_tls(conn);
@@ -201,6 +205,15 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     body_bytes_ += body.size();
     state_.queue->append_chunk(id_, chunks_++, std::move(body));
     body.clear();
+  }
+
+  // Chunks already written for a message that will never be committed.
+  void discard_partial_body() {
+    if (chunks_ > 0) {
+      state_.queue->discard(id_, chunks_);
+      chunks_ = 0;
+      body_bytes_ = 0;
+    }
   }
 
   void commit(Connection& conn) {
