@@ -94,7 +94,9 @@ std::string queue_list(Database& db) {
   return "{\"ok\":true,\"count\":" + std::to_string(all->size()) + ",\"messages\":[" + rows + "]}";
 }
 
-std::string queue_show(Database& db, const std::string& text) {
+// Loads a message by its queue id text and answers with `render(envelope, body)`.
+template <typename Render>
+std::string with_message(Database& db, const std::string& text, Render render) {
   std::optional<QueueId> id = parse_queue_id(text);
   if (!id) {
     return json_error("'" + text + "' is not a queue id");
@@ -107,25 +109,21 @@ std::string queue_show(Database& db, const std::string& text) {
   if (!body.ok()) {
     return json_error(body.status().message());
   }
-  const size_t end = body->find("\r\n\r\n");
-  const size_t header_bytes = std::min(end == std::string::npos ? body->size() : end + 2, kHeaderBytesMax);
-  return detail_json(*env, std::string_view(*body).substr(0, header_bytes));
+  return render(*env, *body);
+}
+
+std::string queue_show(Database& db, const std::string& text) {
+  return with_message(db, text, [](const Envelope& env, const std::string& body) {
+    const size_t end = body.find("\r\n\r\n");
+    const size_t header_bytes = std::min(end == std::string::npos ? body.size() : end + 2, kHeaderBytesMax);
+    return detail_json(env, std::string_view(body).substr(0, header_bytes));
+  });
 }
 
 std::string queue_body(Database& db, const std::string& text) {
-  std::optional<QueueId> id = parse_queue_id(text);
-  if (!id) {
-    return json_error("'" + text + "' is not a queue id");
-  }
-  Result<Envelope> env = QueueStore::load_envelope(db, *id);
-  if (!env.ok()) {
-    return json_error(env.status().message());
-  }
-  Result<std::string> body = QueueStore::read_body(db, *env);
-  if (!body.ok()) {
-    return json_error(body.status().message());
-  }
-  return "{\"ok\":true,\"size\":" + std::to_string(body->size()) + ",\"body\":\"" + base64_encode(*body) + "\"}";
+  return with_message(db, text, [](const Envelope&, const std::string& body) {
+    return "{\"ok\":true,\"size\":" + std::to_string(body.size()) + ",\"body\":\"" + base64_encode(body) + "\"}";
+  });
 }
 
 template <typename Fn>
