@@ -45,8 +45,12 @@ void TimerWheel::schedule(TimerNode& node, int64_t deadline_ms) {
   }
   node.deadline_tick = ms_to_tick_ceil(deadline_ms);
   // A deadline already past goes in the next slot to be expired.
-  link(node, std::max(node.deadline_tick, current_tick_ + 1));
+  const int64_t slot_tick = std::max(node.deadline_tick, current_tick_ + 1);
+  link(node, slot_tick);
   ++size_;
+  if (earliest_valid_ && (!earliest_tick_ || slot_tick < *earliest_tick_)) {
+    earliest_tick_ = slot_tick;
+  }
 }
 
 void TimerWheel::cancel(TimerNode& node) {
@@ -77,20 +81,30 @@ void TimerWheel::expire(int64_t now_ms, std::vector<uint64_t>& due) {
     }
   }
   current_tick_ = now_tick;
+  earliest_valid_ = false;
 }
 
 std::optional<int64_t> TimerWheel::next_due_ms() const {
   if (size_ == 0) {
     return std::nullopt;
   }
+  if (earliest_valid_ && earliest_tick_ && *earliest_tick_ > current_tick_) {
+    return tick_to_ms(*earliest_tick_);
+  }
+  earliest_valid_ = true;
+  earliest_tick_ = scan_next_due_tick();
+  return tick_to_ms(*earliest_tick_);
+}
+
+int64_t TimerWheel::scan_next_due_tick() const {
   for (int64_t tick = current_tick_ + 1; tick <= current_tick_ + kSlots; ++tick) {
     const TimerNode& head = heads_[static_cast<size_t>(tick) % kSlots];
     if (head.next != &head) {
-      return tick_to_ms(tick);
+      return tick;
     }
   }
   RM_ASSERT_MSG(false, "timer wheel size_ is positive but every slot is empty");
-  return std::nullopt;
+  return current_tick_ + 1;
 }
 
 }  // namespace rm

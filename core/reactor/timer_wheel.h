@@ -44,10 +44,16 @@ class TimerWheel {
 
  private:
   void link(TimerNode& node, int64_t slot_tick);
+  int64_t scan_next_due_tick() const;
   static void unlink(TimerNode& node);
 
   const int64_t tick_ms_;
   int64_t current_tick_;  // every tick <= current_tick_ has been expired
+  // next_due_ms() scans slots, which is too slow for every loop pass: it remembers its answer
+  // until an expiry, and schedule() lowers it. A cancelled node may leave it early: harmless,
+  // it costs one wake-up that finds nothing.
+  mutable std::optional<int64_t> earliest_tick_;
+  mutable bool earliest_valid_ = true;
   size_t size_ = 0;
   std::vector<TimerNode> heads_;  // sentinels of circular lists
 };
