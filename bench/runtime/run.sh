@@ -17,6 +17,8 @@
 #                    and the load the rest (no pinning when SHARDS covers every CPU)
 #   WAIT_QUIET       before each run, wait up to this many seconds for the machine to be
 #                    idle (< 5% of a CPU busy over 1 s); default 0: do not wait
+#   NOISY_RETRIES    repeat a run (up to this many times) when other processes used more
+#                    than 5% of a CPU during it; default 0
 #
 # For every connection count and round, each server in turn is started on a free 127.0.0.1
 # port (it binds port 0 and prints the port it got), measured, and stopped with SIGTERM
@@ -32,6 +34,7 @@ seconds=${SECONDS_PER_RUN:-5}
 shards=${SHARDS:-1}
 rounds=${ROUNDS:-1}
 wait_quiet=${WAIT_QUIET:-0}
+noisy_retries=${NOISY_RETRIES:-0}
 conn_list=${CONNECTIONS:-"1 64 1000"}
 load_threads=${LOAD_THREADS:-1}
 size=${SIZE:-32}
@@ -48,6 +51,7 @@ done
 [[ $shards =~ ^[0-9]+$ && $shards -ge 1 ]] || die "SHARDS must be a positive number"
 [[ $rounds =~ ^[0-9]+$ && $rounds -ge 1 && $rounds -le 20 ]] || die "ROUNDS must be 1..20"
 [[ $wait_quiet =~ ^[0-9]+$ ]] || die "WAIT_QUIET must be a number of seconds"
+[[ $noisy_retries =~ ^[0-9]+$ ]] || die "NOISY_RETRIES must be a number"
 command -v taskset >/dev/null || die "taskset (util-linux) is needed"
 
 # CPU placement: servers and load apart, so they do not steal each other's time slices.
@@ -80,6 +84,7 @@ stop_server() {
   wait "$server_pid" 2>/dev/null || note "WARNING: $server_name exited with status $?"
   server_pid=""
 }
+# shellcheck disable=SC2317  # called from the trap
 cleanup() { stop_server; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM  # the EXIT trap then stops the server
@@ -120,7 +125,7 @@ await_quiet() {
   ((wait_quiet == 0)) || note "the machine did not become quiet within $wait_quiet s; measuring anyway"
 }
 
-declare -A rps errs cpu_us foreign
+declare -A rps errs cpu_us foreign  # rps and cpu_us are read through median_of's nameref
 # Runs the load against the current server with $1 connections, round $2; records req/s,
 # errors, server CPU µs per completed request, and other processes' CPU (% of one CPU).
 measure() {
@@ -128,10 +133,15 @@ measure() {
   s0=$(server_ticks) l0=$(children_ticks) m0=$(machine_ticks) t0=$(date +%s%N)
   out=$(taskset -c "$LOAD_CPUS" "$bin/rm_echo_load" --host 127.0.0.1 --port "$port" \
         --connections "$c" --seconds "$seconds" --threads "$load_threads" --size "$size") || true
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    cat "$tmp/$server_name.err" >&2
+    die "$server_name died during the run with $c connections"
+  fi
   s1=$(server_ticks) l1=$(children_ticks) m1=$(machine_ticks) t1=$(date +%s%N)
   rate=$(sed -n 's/^requests_per_s=\([0-9]*\).*/\1/p' <<<"$out")
   e=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<<"$out")
   [[ -n $rate ]] || die "rm_echo_load printed no result against $server_name ($c connections)"
+  # shellcheck disable=SC2034  # read through the nameref in median_of
   rps[$server_name,$c,$r]=$rate
   errs[$server_name,$c,$r]=$e
   # Approximate: the CPU window also covers connection set-up and tear-down.
@@ -165,8 +175,11 @@ for c in $conn_list; do
   for ((r = 1; r <= rounds; r++)); do
     for s in "${servers[@]}"; do
       start_server "$s"
-      await_quiet
-      measure "$c" "$r"
+      for ((attempt = 0; attempt <= noisy_retries; attempt++)); do
+        await_quiet
+        measure "$c" "$r"
+        ((${foreign[$s,$c,$r]} > 5)) || break
+      done
       stop_server
     done
   done
