@@ -81,6 +81,7 @@ ringmail=$tmp/bin/ringmail
 
 # ---------------------------------------------------------------- cleanup
 sink_pid=""
+load_pid=""
 rm_pid=""
 rm_data=""
 pf_dir=$tmp/postfix
@@ -91,6 +92,11 @@ declare -A cg=()
 cleanup() {
   local rc=$?
   set +e
+  if [[ -n $load_pid ]]; then  # smtp-load and its smtp-source
+    pkill -TERM -P "$load_pid" 2>/dev/null
+    kill -TERM "$load_pid" 2>/dev/null
+    wait "$load_pid" 2>/dev/null
+  fi
   stop_ringmail quiet
   if [[ -n $sink_pid ]]; then
     kill -TERM "$sink_pid" 2>/dev/null
@@ -406,8 +412,13 @@ measure() {  # SERVER SIZE SESSIONS ROUND
   [[ $server == ringmail && -n ${cg[ringmail]:-} ]] && u0=$(cg_usage ringmail)
   note "$server size=$size sessions=$sess messages=$n round=$round"
   local log=$tmp/runs/$server-$size-$sess-$round
-  out=$(python3 "$smtp_load" 127.0.0.1 "$port" -s "$sess" -m "$n" -l "$size" -d \
-          -f sender@bench.test -t rcpt@bench.test --cpu "${cpu_args[@]}" 2>"$log.err") || rc=$?
+  # In the background and waited for, so that a signal reaches the trap at once.
+  python3 "$smtp_load" 127.0.0.1 "$port" -s "$sess" -m "$n" -l "$size" -d \
+    -f sender@bench.test -t rcpt@bench.test --cpu "${cpu_args[@]}" >"$log.out" 2>"$log.err" &
+  load_pid=$!
+  wait "$load_pid" || rc=$?
+  load_pid=""
+  out=$(cat "$log.out")
   [[ -n $pid0 ]] && c1=$(tree_cpu "$pid0")
   if [[ $rc -ne 0 || $out != msgs_per_s=* ]]; then
     note "FAILED: $server size=$size sessions=$sess: $(tail -n 5 "$log.err" | tr '\n' ' ')"
