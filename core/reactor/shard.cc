@@ -79,7 +79,7 @@ Status Shard::set_up() {
     return Status::FromErrno("eventfd", errno);
   }
   timers_ = std::make_unique<TimerWheel>(options_.runtime.timer_tick_ms, monotonic_ms());
-  lane_ = std::make_unique<BlockingLane>(index_);
+  lane_ = std::make_unique<BlockingLane>(index_, runtime_.cpus());
   slots_.reserve(std::min<size_t>(connections_max_, 65536));
   return Status::Ok();
 }

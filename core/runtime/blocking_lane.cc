@@ -1,11 +1,14 @@
 #include "core/runtime/blocking_lane.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include "core/base/log.h"
 
 namespace rm {
 
-BlockingLane::BlockingLane(int shard_index)
-    : worker_([this, shard_index] { worker_main(shard_index); }) {}
+BlockingLane::BlockingLane(int shard_index, const std::vector<int>& cpus)
+    : worker_([this, shard_index, cpus] { worker_main(shard_index, cpus); }) {}
 
 BlockingLane::~BlockingLane() {
   {
@@ -24,8 +27,16 @@ void BlockingLane::push(Task job) {
   cv_.notify_one();
 }
 
-void BlockingLane::worker_main(int shard_index) {
+void BlockingLane::worker_main(int shard_index, std::vector<int> cpus) {
   log_set_thread_shard(shard_index);
+  if (!cpus.empty()) {  // undo the affinity inherited from the pinned shard thread
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int cpu : cpus) {
+      CPU_SET(cpu, &set);
+    }
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  }
   for (;;) {
     Task job;
     {

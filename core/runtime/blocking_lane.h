@@ -11,6 +11,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/base/task.h"
 
@@ -18,7 +19,10 @@ namespace rm {
 
 class BlockingLane {
  public:
-  explicit BlockingLane(int shard_index);
+  // `cpus`: where the worker may run. Not its shard's pinned CPU alone: the lane blocks and
+  // hands work back and forth with the shard, and sharing one core makes every hand-off a
+  // context switch on that core while the other may sit idle.
+  BlockingLane(int shard_index, const std::vector<int>& cpus);
   ~BlockingLane();  // finishes the queued jobs, then joins
   BlockingLane(const BlockingLane&) = delete;
   BlockingLane& operator=(const BlockingLane&) = delete;
@@ -26,7 +30,7 @@ class BlockingLane {
   void push(Task job);
 
  private:
-  void worker_main(int shard_index);
+  void worker_main(int shard_index, std::vector<int> cpus);
 
   std::mutex mu_;
   std::condition_variable cv_;

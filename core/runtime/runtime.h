@@ -49,6 +49,8 @@ class Runtime {
   void request_shutdown();
 
   int shard_count() const { return static_cast<int>(shards_.size()); }
+  // The CPUs the process was allowed when the runtime was made.
+  const std::vector<int>& cpus() const { return cpus_; }
   Shard& shard(int index) { return *shards_[static_cast<size_t>(index)]; }
   // The port a TCP listener bound (useful when its spec said 0). 0 if unknown.
   uint16_t bound_port(const std::string& listener_name) const;

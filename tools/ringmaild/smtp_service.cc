@@ -51,7 +51,9 @@ SmtpService::SmtpService(const Options& options, Runtime& runtime, Database& db,
   }
   const uint32_t shards = static_cast<uint32_t>(runtime.shard_count());
   shards_.resize(shards);
-  per_ip_per_shard_ = std::max<uint32_t>(1, (options.smtp.connections_per_ip_max + shards - 1) / shards);
+  // Each shard allows the whole limit: SO_REUSEPORT hashes one client's connections unevenly
+  // over the shards, and a share of the limit would refuse a client that stays within it.
+  per_ip_per_shard_ = options.smtp.connections_per_ip_max;
   directories_.assign(shards, std::move(directory));
 }
 

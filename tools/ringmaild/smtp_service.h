@@ -64,8 +64,8 @@ class SmtpService {
   int throttle_owner(const std::string& ip) const;
   // The throttle of the shard running the caller (the owner of the IPs it is asked about).
   AuthThrottle& throttle_here();
-  // The per-IP session limit as one shard enforces it: SO_REUSEPORT spreads one client's
-  // connections over the shards, so each shard takes its share of the configured limit.
+  // The per-IP session limit as one shard enforces it. Counting is per shard, so a client
+  // spread over N shards may hold up to N times the limit, never fewer than the limit.
   uint32_t sessions_per_ip_per_shard() const { return per_ip_per_shard_; }
 
  private:
