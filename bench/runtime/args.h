@@ -35,4 +35,33 @@ inline std::string_view flag_value(const char* program, int argc, char** argv, i
   return argv[*i];
 }
 
+// The two echo servers' command line: PORT [--shards N].
+struct ServerArgs {
+  uint16_t port = 0;
+  uint32_t shards = 0;  // 0 = every CPU
+};
+
+inline ServerArgs parse_server_args(const char* program, int argc, char** argv) {
+  ServerArgs args;
+  bool have_port = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--shards") {
+      const std::string_view v = flag_value(program, argc, argv, &i);
+      args.shards = static_cast<uint32_t>(parse_number(program, arg, v, 0, 1024));
+    } else if (!have_port && !arg.starts_with("-")) {
+      args.port = static_cast<uint16_t>(parse_number(program, "PORT", arg, 0, 65535));
+      have_port = true;
+    } else {
+      have_port = false;
+      break;
+    }
+  }
+  if (!have_port) {
+    std::fprintf(stderr, "usage: %s PORT [--shards N]\n", program);
+    std::exit(2);
+  }
+  return args;
+}
+
 }  // namespace rm::bench

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "bench/runtime/args.h"
+#include "core/runtime/runtime.h"
 
 namespace {
 
@@ -282,50 +283,7 @@ int open_listener(uint16_t port, uint16_t* bound_port) {
   return fd;
 }
 
-std::vector<int> allowed_cpus() {
-  std::vector<int> cpus;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (CPU_ISSET(cpu, &set)) {
-        cpus.push_back(cpu);
-      }
-    }
-  }
-  if (cpus.empty()) {
-    cpus.push_back(0);
-  }
-  return cpus;
-}
 
-struct Args {
-  uint16_t port = 0;
-  uint32_t shards = 0;
-};
-
-Args parse_args(int argc, char** argv) {
-  Args args;
-  bool have_port = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--shards") {
-      const std::string_view v = rm::bench::flag_value(kProgram, argc, argv, &i);
-      args.shards = static_cast<uint32_t>(rm::bench::parse_number(kProgram, arg, v, 0, 1024));
-    } else if (!have_port && !arg.starts_with("-")) {
-      args.port = static_cast<uint16_t>(rm::bench::parse_number(kProgram, "PORT", arg, 0, 65535));
-      have_port = true;
-    } else {
-      std::fprintf(stderr, "usage: %s PORT [--shards N]\n", kProgram);
-      std::exit(2);
-    }
-  }
-  if (!have_port) {
-    std::fprintf(stderr, "usage: %s PORT [--shards N]\n", kProgram);
-    std::exit(2);
-  }
-  return args;
-}
 
 // Blocks SIGTERM/SIGINT before any thread exists (threads inherit the mask), so that only
 // sigwait() in main sees them.
@@ -342,9 +300,9 @@ sigset_t block_stop_signals() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Args args = parse_args(argc, argv);
+  const rm::bench::ServerArgs args = rm::bench::parse_server_args(kProgram, argc, argv);
   const sigset_t mask = block_stop_signals();
-  const std::vector<int> cpus = allowed_cpus();
+  const std::vector<int> cpus = rm::allowed_cpus();  // the runtime's own: same CPUs, same order
   const size_t shards = args.shards != 0 ? args.shards : cpus.size();
   const int stop_fd = eventfd(0, EFD_CLOEXEC);
   if (stop_fd < 0) {

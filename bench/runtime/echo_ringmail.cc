@@ -21,37 +21,10 @@ namespace {
 
 constexpr const char* kProgram = "rm_echo_ringmail";
 
-struct Args {
-  uint16_t port = 0;
-  uint32_t shards = 0;  // 0 = every CPU
-};
-
-Args parse_args(int argc, char** argv) {
-  Args args;
-  bool have_port = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--shards") {
-      const std::string_view v = rm::bench::flag_value(kProgram, argc, argv, &i);
-      args.shards = static_cast<uint32_t>(rm::bench::parse_number(kProgram, arg, v, 0, 1024));
-    } else if (!have_port && !arg.starts_with("-")) {
-      args.port = static_cast<uint16_t>(rm::bench::parse_number(kProgram, "PORT", arg, 0, 65535));
-      have_port = true;
-    } else {
-      std::fprintf(stderr, "usage: %s PORT [--shards N]\n", kProgram);
-      std::exit(2);
-    }
-  }
-  if (!have_port) {
-    std::fprintf(stderr, "usage: %s PORT [--shards N]\n", kProgram);
-    std::exit(2);
-  }
-  return args;
-}
 
 // The benchmark measures the runtime, not its defaults for a mail server: no idle deadline
 // can fire during a run, and a stopped server must not keep run.sh waiting for 10 s.
-rm::Options bench_options(const Args& args) {
+rm::Options bench_options(const rm::bench::ServerArgs& args) {
   rm::Options options;
   options.runtime.shards = args.shards;
   options.runtime.shutdown_drain_ms = 1000;
@@ -61,7 +34,7 @@ rm::Options bench_options(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Args args = parse_args(argc, argv);
+  const rm::bench::ServerArgs args = rm::bench::parse_server_args(kProgram, argc, argv);
   // Warnings only: per-connection info lines would be part of what we measure.
   (void)rm::log_init(rm::LogLevel::kWarn, "");
   rm::Runtime runtime(bench_options(args));
