@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 RINGMAILD = os.environ.get("RINGMAILD", "build/release/tools/ringmaild")
 RINGMAIL = os.environ.get("RINGMAIL", "build/release/tools/ringmail")
@@ -77,3 +78,19 @@ class Server:
             self.stop(signal.SIGKILL)
         if self.owns_dir:
             shutil.rmtree(self.data, ignore_errors=True)
+
+
+class ServerTestCase(unittest.TestCase):
+    """One ringmaild for the whole class, configured by CONFIG; it must exit cleanly."""
+    CONFIG = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(cls.CONFIG).start()
+        cls.port = cls.server.ports["smtp"]
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, "ringmaild did not exit cleanly: %r" % code

@@ -4,7 +4,7 @@ import socket
 import time
 import unittest
 
-from harness import Server
+from harness import ServerTestCase
 
 
 def connect(port, source="127.0.0.1"):
@@ -29,20 +29,11 @@ def read_all(sock, timeout=5.0):
         return data, False
 
 
-class SmtpLimitsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server({
-            "smtp": {"greeting_delay_ms": 300, "command_timeout_ms": 1000, "data_timeout_ms": 1500,
-                     "line_bytes_max": 512},
-        }).start()
-        cls.port = cls.server.ports["smtp"]
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, code
+class SmtpLimitsTest(ServerTestCase):
+    CONFIG = {
+        "smtp": {"greeting_delay_ms": 300, "command_timeout_ms": 1000, "data_timeout_ms": 1500,
+                 "line_bytes_max": 512},
+    }
 
     def test_early_talker_is_refused(self):
         sock = connect(self.port)
@@ -102,23 +93,14 @@ class SmtpLimitsTest(unittest.TestCase):
 
 
 
-class SmtpConnectionLimitsTest(unittest.TestCase):
+class SmtpConnectionLimitsTest(ServerTestCase):
     """Its own server: the other class's short command timeout would close held sessions."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server({
-            "runtime": {"shards": 1},
-            "limits": {"connections_max": 6},
-            "smtp": {"connections_per_ip_max": 2},
-        }).start()
-        cls.port = cls.server.ports["smtp"]
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, code
+    CONFIG = {
+        "runtime": {"shards": 1},
+        "limits": {"connections_max": 6},
+        "smtp": {"connections_per_ip_max": 2},
+    }
 
     def test_connections_per_ip_and_in_all(self):
         held = []
