@@ -143,6 +143,8 @@ constexpr ConfigField kSchema[] = {
 
     Section("store"),
     Uint32(RM_KEY(store.min_free_mib), 0, 1048576),
+    Uint32(RM_KEY(store.inline_body_bytes_max), 0, 1048576),
+    Uint32(RM_KEY(store.body_segment_mib), 1, 4096),
 
     Section("tls"),
     String(RM_KEY(tls.certificate_file)),

@@ -82,6 +82,11 @@ struct StoreOptions {
   // Free space the store keeps in reserve, as Postfix's queue_minfree: below it (plus one
   // largest message and a half) mail is refused with 452 4.3.1.
   uint32_t min_free_mib = 100;
+  // Bodies up to this size are written with their envelope into the database (one synced
+  // write); larger ones go to the body segment files (written once, one more fdatasync).
+  uint32_t inline_body_bytes_max = 16384;
+  // A body segment file is closed for writing once it holds about this much.
+  uint32_t body_segment_mib = 128;
 };
 
 struct TlsOptions {

@@ -65,6 +65,9 @@ class Database {
   // Writes are refused (ResourceExhausted) when fewer than `bytes` would stay free on the
   // file system; 0 turns the check off.
   void set_min_free_bytes(uint64_t bytes) { min_free_bytes_ = bytes; }
+  // ResourceExhausted when writing `incoming_bytes` would leave less than that reserve free
+  // (every write checks it; other files on the same file system may ask too).
+  Status check_free_space(size_t incoming_bytes);
 
   // Applies `batch` atomically; with `sync` the WAL is fsynced before returning.
   Status write(rocksdb::WriteBatch& batch, bool sync);
@@ -82,7 +85,6 @@ class Database {
 
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
-  Status check_free_space(size_t incoming_bytes);
 
   uint64_t min_free_bytes_ = 0;
   std::mutex write_mu_;

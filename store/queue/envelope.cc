@@ -12,6 +12,8 @@ namespace {
 constexpr uint8_t kStateMax = static_cast<uint8_t>(Recipient::State::kDeferred);
 // The smallest encoded recipient: empty address, notify, empty orcpt, state.
 constexpr size_t kRecipientBytesMin = 4;
+// The smallest encoded body extent: four one-byte varints.
+constexpr size_t kExtentBytesMin = 4;
 
 // ---- encoding ----
 
@@ -154,17 +156,48 @@ Status read_head(Reader& r, Envelope& e) {
   return r.string("listener", e.listener);
 }
 
+Status read_u32(Reader& r, std::string_view field, uint32_t& out) {
+  uint64_t v = 0;
+  RM_RETURN_IF_ERROR(r.varint(field, v));
+  if (v > std::numeric_limits<uint32_t>::max()) {
+    return corrupt(field, "value out of range");
+  }
+  out = static_cast<uint32_t>(v);
+  return Status::Ok();
+}
+
+Status read_extents(Reader& r, std::vector<BodyExtent>& out) {
+  uint64_t count = 0;
+  RM_RETURN_IF_ERROR(r.varint("body extent count", count));
+  if (count > kEnvelopeExtentsMax) {
+    return corrupt("body extent count", "too many extents");
+  }
+  if (count > r.remaining() / kExtentBytesMin) {
+    return corrupt("body extent count", "truncated");
+  }
+  out.resize(count);
+  for (BodyExtent& e : out) {
+    RM_RETURN_IF_ERROR(r.varint("body extent segment", e.segment));
+    RM_RETURN_IF_ERROR(r.varint("body extent offset", e.offset));
+    RM_RETURN_IF_ERROR(read_u32(r, "body extent length", e.length));
+    RM_RETURN_IF_ERROR(read_u32(r, "body extent crc", e.crc));
+  }
+  return Status::Ok();
+}
+
 Status read_body_info(Reader& r, Envelope& e) {
   uint64_t received = 0;
   RM_RETURN_IF_ERROR(r.varint("received_unix_ms", received));
   e.received_unix_ms = unzigzag(received);
   RM_RETURN_IF_ERROR(r.varint("body_bytes", e.body_bytes));
-  uint64_t chunks = 0;
-  RM_RETURN_IF_ERROR(r.varint("body_chunks", chunks));
-  if (chunks > std::numeric_limits<uint32_t>::max()) {
-    return corrupt("body_chunks", "value out of range");
+  RM_RETURN_IF_ERROR(read_extents(r, e.body_extents));
+  uint64_t extent_bytes = 0;  // at most 2^20 extents of 2^32 bytes: no overflow
+  for (const BodyExtent& x : e.body_extents) {
+    extent_bytes += x.length;
   }
-  e.body_chunks = static_cast<uint32_t>(chunks);
+  if (extent_bytes != e.body_bytes) {
+    return corrupt("body_bytes", "does not match the body extents");
+  }
   RM_RETURN_IF_ERROR(r.byte("body_type", kBodyBinaryMime, e.body_type));
   return r.flag("smtputf8", e.smtputf8);
 }
@@ -209,6 +242,17 @@ Status validate_envelope(const Envelope& e) {
   RM_RETURN_IF_ERROR(check_string("auth_user", e.auth_user));
   RM_RETURN_IF_ERROR(check_string("listener", e.listener));
   RM_RETURN_IF_ERROR(check_string("envid", e.envid));
+  if (e.body_extents.size() > kEnvelopeExtentsMax) {
+    return Status::InvalidArgument("envelope has more than " + std::to_string(kEnvelopeExtentsMax) +
+                                   " body extents");
+  }
+  uint64_t extent_bytes = 0;
+  for (const BodyExtent& x : e.body_extents) {
+    extent_bytes += x.length;
+  }
+  if (extent_bytes != e.body_bytes) {
+    return Status::InvalidArgument("envelope body_bytes does not match its extents");
+  }
   if (e.body_type > kBodyBinaryMime || e.ret > kRetHdrs) {
     return Status::InvalidArgument("envelope body_type or ret out of range");
   }
@@ -231,7 +275,13 @@ std::string encode_envelope(const Envelope& e) {
   put_string(out, e.listener);
   put_varint(out, zigzag(e.received_unix_ms));
   put_varint(out, e.body_bytes);
-  put_varint(out, e.body_chunks);
+  put_varint(out, e.body_extents.size());
+  for (const BodyExtent& x : e.body_extents) {
+    put_varint(out, x.segment);
+    put_varint(out, x.offset);
+    put_varint(out, x.length);
+    put_varint(out, x.crc);
+  }
   put_byte(out, e.body_type);
   put_byte(out, e.smtputf8 ? 1 : 0);
   put_byte(out, e.ret);

@@ -1,9 +1,10 @@
 // Envelope: what the queue stores about a message besides its body (the SMTP envelope, the
 // session it came from, the body's shape), and its binary encoding.
 //
-// Format (version 1): a version byte, then the fields in declaration order; integers and
+// Format (version 2): a version byte, then the fields in declaration order; integers and
 // lengths as LEB128 varints (received_unix_ms zigzag-encoded), small enums and flags as one
-// byte, strings as a length followed by the bytes. The decoder accepts exactly what the
+// byte, strings as a length followed by the bytes, body extents as a count followed by
+// (segment, offset, length, crc) varints. The decoder accepts exactly what the
 // encoder produces (minimal varints, flags 0/1, enums in range, no trailing bytes), so a
 // decoded envelope re-encodes to the same bytes.
 // Untrusted input: decode_envelope reads bytes from disk, which may be corrupt; every length
@@ -17,13 +18,15 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "store/body/body_extent.h"
 #include "store/queue/queue_id.h"
 
 namespace rm {
 
 inline constexpr size_t kEnvelopeRecipientsMax = 100000;
 inline constexpr size_t kEnvelopeStringBytesMax = 64 * 1024;
-inline constexpr uint8_t kEnvelopeVersion = 1;
+inline constexpr size_t kEnvelopeExtentsMax = 1 << 20;
+inline constexpr uint8_t kEnvelopeVersion = 2;
 
 // Envelope::body_type
 inline constexpr uint8_t kBody7Bit = 0;
@@ -55,8 +58,8 @@ struct Envelope {
   std::string listener;
   int64_t received_unix_ms = 0;
   uint64_t body_bytes = 0;
-  uint32_t body_chunks = 0;
-  uint8_t body_type = kBody7Bit;  // 0 7bit, 1 8bitmime, 2 binarymime
+  std::vector<BodyExtent> body_extents;  // where the body is (BodyStore), in order
+  uint8_t body_type = kBody7Bit;         // 0 7bit, 1 8bitmime, 2 binarymime
   bool smtputf8 = false;
   uint8_t ret = kRetUnset;  // 0 unset, 1 full, 2 hdrs
   std::string envid;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/base/log.h"
+#include "store/body/crc32c.h"
 #include "store/queue/queue_keys.h"
 
 namespace rm {
@@ -17,18 +18,18 @@ namespace {
 
 struct PendingChunk {
   QueueId id;
-  uint32_t index = 0;
+  BodyExtent extent;
   std::string bytes;
 };
 
-struct PendingDiscard {
-  QueueId id;
-  uint32_t chunks = 0;
-};
+bool is_inline(const Envelope& envelope) {
+  return envelope.body_extents.size() == 1 &&
+         envelope.body_extents[0].segment == kInlineBodySegment;
+}
 
 struct PendingCommit {
   Envelope envelope;
-  std::string last_chunk;
+  std::string last_chunk;  // the bytes of the envelope's last extent (or inline body)
   QueueStore::Done done;
   Status status;         // preset to an error when the commit cannot be written
   bool written = false;  // part of the synced batch
@@ -38,10 +39,7 @@ rocksdb::Slice slice(std::string_view s) {
   return rocksdb::Slice(s.data(), s.size());
 }
 
-Status check_commit(const Envelope& envelope, const std::string& last_chunk) {
-  if (envelope.body_chunks == 0 && !last_chunk.empty()) {
-    return Status::InvalidArgument("a body chunk was given for a message with body_chunks 0");
-  }
+Status check_commit(const Envelope& envelope) {
   return validate_envelope(envelope);
 }
 
@@ -49,62 +47,67 @@ Status check_commit(const Envelope& envelope, const std::string& last_chunk) {
 
 struct QueueStore::Group {
   std::vector<PendingChunk> chunks;
-  std::vector<PendingDiscard> discards;
+  std::vector<std::vector<BodyExtent>> discards;  // bytes to free
   std::vector<PendingCommit> commits;
+  std::vector<uint64_t> sealed;  // segments to seal after this group's writes
   uint64_t bytes = 0;
   // Filled by the job.
   std::unordered_set<uint64_t> failed_chunk_ids;
   uint64_t chunks_written = 0;
   bool synced = false;
 
-  bool empty() const { return chunks.empty() && discards.empty() && commits.empty(); }
+  bool empty() const {
+    return chunks.empty() && discards.empty() && commits.empty() && sealed.empty();
+  }
 };
 
 namespace {
 
-// The unsynced part: body chunks and discards. Returns the write's status.
-Status write_chunks(Database& db, std::vector<PendingChunk>& chunks,
-                    const std::vector<PendingDiscard>& discards) {
-  if (chunks.empty() && discards.empty()) {
-    return Status::Ok();
-  }
-  rocksdb::WriteBatch batch;
-  rocksdb::ColumnFamilyHandle* blob = db.handle(Family::kBlob);
+// The bodies of the group: every piece written, rotated segments sealed, and, when the group
+// commits anything, the open segments synced. Returns the status of all that.
+Status write_pieces(Database& db, SegmentWriter& writer, std::vector<PendingChunk>& chunks,
+                    std::vector<PendingCommit>& commits) {
+  std::vector<BodyPiece> pieces;
+  uint64_t bytes = 0;
   for (const PendingChunk& chunk : chunks) {
-    batch.Put(blob, queue_keys::chunk_key(chunk.id, chunk.index), slice(chunk.bytes));
+    pieces.push_back({chunk.extent, chunk.bytes});
+    bytes += chunk.bytes.size();
   }
-  for (const PendingDiscard& discard : discards) {
-    for (uint32_t i = 0; i < discard.chunks; ++i) {
-      batch.Delete(blob, queue_keys::chunk_key(discard.id, i));
+  for (const PendingCommit& commit : commits) {
+    if (commit.status.ok() && !commit.last_chunk.empty() && !is_inline(commit.envelope)) {
+      pieces.push_back({commit.envelope.body_extents.back(), commit.last_chunk});
+      bytes += commit.last_chunk.size();
     }
   }
-  return db.write(batch, false);
-}
-
-void add_commit(Database& db, rocksdb::WriteBatch& batch, const PendingCommit& commit) {
-  const Envelope& e = commit.envelope;
-  if (e.body_chunks > 0) {
-    batch.Put(db.handle(Family::kBlob), queue_keys::chunk_key(e.id, e.body_chunks - 1),
-              slice(commit.last_chunk));
+  if (pieces.empty()) {
+    return Status::Ok();
   }
-  batch.Put(db.handle(Family::kQueue), queue_keys::envelope_key(e.id), encode_envelope(e));
+  // The database's reserve covers the segment files too: they share the file system.
+  RM_RETURN_IF_ERROR(db.check_free_space(bytes));
+  return writer.write(std::move(pieces));
 }
 
-// The synced part: every writable commit in one batch. Returns whether a write happened.
-bool write_commits(Database& db, std::vector<PendingCommit>& commits,
+// The synced part: every writable envelope in one batch. Returns whether a write happened.
+bool write_commits(Database& db, BodyStore& bodies, std::vector<PendingCommit>& commits,
                    const std::unordered_set<uint64_t>& failed_chunk_ids,
-                   const Status& chunk_status) {
+                   const Status& body_status) {
   rocksdb::WriteBatch batch;
   bool any = false;
   for (PendingCommit& commit : commits) {
     if (!commit.status.ok()) {
       continue;
     }
-    if (failed_chunk_ids.count(commit.envelope.id.value) > 0) {
-      commit.status = chunk_status;
+    if (!body_status.ok() || failed_chunk_ids.count(commit.envelope.id.value) > 0) {
+      commit.status =
+          body_status.ok() ? Status::IoError("a body chunk was not written") : body_status;
       continue;
     }
-    add_commit(db, batch, commit);
+    bodies.add_refs(commit.envelope.body_extents);
+    const std::string key = queue_keys::envelope_key(commit.envelope.id);
+    if (is_inline(commit.envelope)) {
+      batch.Put(db.handle(Family::kBlob), key, slice(commit.last_chunk));
+    }
+    batch.Put(db.handle(Family::kQueue), key, encode_envelope(commit.envelope));
     commit.written = any = true;
   }
   if (!any) {
@@ -114,15 +117,41 @@ bool write_commits(Database& db, std::vector<PendingCommit>& commits,
   for (PendingCommit& commit : commits) {
     if (commit.written) {
       commit.status = status;
+      if (!status.ok()) {
+        bodies.release(commit.envelope.body_extents);
+      }
     }
   }
   return true;
 }
 
+bool any_commit(const std::vector<PendingCommit>& commits) {
+  for (const PendingCommit& commit : commits) {
+    if (commit.status.ok()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status write_bodies(Database& db, SegmentWriter& writer, QueueStore::Group& group) {
+  Status status = write_pieces(db, writer, group.chunks, group.commits);
+  if (status.ok() && (any_commit(group.commits) || !group.sealed.empty())) {
+    status = writer.sync();
+  }
+  return status;
+}
+
 }  // namespace
 
-QueueStore::QueueStore(Shard& shard, Database& db)
-    : shard_(shard), db_(db), pending_(std::make_shared<Group>()) {}
+QueueStore::QueueStore(Shard& shard, Database& db, BodyStore& bodies, Config config)
+    : shard_(shard),
+      db_(db),
+      bodies_(bodies),
+      config_(config),
+      allocator_(bodies, config.segment_bytes),
+      writer_(std::make_shared<SegmentWriter>(bodies)),
+      pending_(std::make_shared<Group>()) {}
 
 QueueStore::~QueueStore() {
   life_.reset();
@@ -134,10 +163,51 @@ QueueStore::~QueueStore() {
   run_callbacks(*pending_);
 }
 
-void QueueStore::append_chunk(QueueId id, uint32_t index, std::string bytes) {
+BodyExtent QueueStore::place(std::string_view bytes) {
+  std::optional<uint64_t> full;
+  BodyExtent extent = allocator_.allocate(bytes, full);
+  if (full) {
+    retiring_.insert(*full);
+    seal_when_free(*full);
+  }
+  return extent;
+}
+
+void QueueStore::seal_when_free(uint64_t segment) {
+  if (retiring_.count(segment) > 0 && open_holds_.count(segment) == 0) {
+    retiring_.erase(segment);
+    pending_->sealed.push_back(segment);
+  }
+}
+
+void QueueStore::drop_holds(const std::vector<BodyExtent>& extents) {
+  std::unordered_set<uint64_t> segments;
+  for (const BodyExtent& e : extents) {
+    segments.insert(e.segment);
+  }
+  for (uint64_t segment : segments) {
+    auto it = open_holds_.find(segment);
+    RM_ASSERT(it != open_holds_.end() && it->second > 0);
+    if (--it->second == 0) {
+      open_holds_.erase(it);
+    }
+    seal_when_free(segment);
+  }
+}
+
+void QueueStore::append_chunk(QueueId id, std::string bytes) {
+  if (bytes.empty()) {
+    return;
+  }
   pending_->bytes += bytes.size();
   queued_bytes_ += bytes.size();
-  pending_->chunks.push_back(PendingChunk{id, index, std::move(bytes)});
+  const BodyExtent extent = place(bytes);
+  std::vector<BodyExtent>& extents = open_bodies_[id.value];
+  if (extents.empty() || extents.back().segment != extent.segment) {
+    hold_segment(extent.segment);
+  }
+  extents.push_back(extent);
+  pending_->chunks.push_back(PendingChunk{id, extent, std::move(bytes)});
   submit();
 }
 
@@ -146,18 +216,36 @@ void QueueStore::commit(Envelope envelope, std::string last_chunk, Done done) {
   const uint64_t bytes = last_chunk.size() + 256;  // the envelope, roughly
   pending_->bytes += bytes;
   queued_bytes_ += bytes;
-  Status status = check_commit(envelope, last_chunk);
+  std::vector<BodyExtent> chunks;
+  if (auto it = open_bodies_.find(envelope.id.value); it != open_bodies_.end()) {
+    chunks = std::move(it->second);
+    open_bodies_.erase(it);
+  }
+  envelope.body_extents = chunks;
+  if (chunks.empty() && !last_chunk.empty() && last_chunk.size() <= config_.inline_body_max) {
+    envelope.body_extents.push_back(BodyExtent{
+        kInlineBodySegment, 0, static_cast<uint32_t>(last_chunk.size()), crc32c(last_chunk)});
+  } else if (!last_chunk.empty()) {
+    envelope.body_extents.push_back(place(last_chunk));
+  }
+  Status status = check_commit(envelope);
   pending_->commits.push_back(PendingCommit{std::move(envelope), std::move(last_chunk),
                                             std::move(done), std::move(status)});
+  drop_holds(chunks);  // after the commit is queued: a seal must follow it
   submit();
 }
 
-void QueueStore::discard(QueueId id, uint32_t chunks) {
+void QueueStore::discard(QueueId id) {
   failed_chunk_ids_.erase(id.value);
-  if (chunks > 0) {
-    pending_->discards.push_back(PendingDiscard{id, chunks});
-    submit();
+  auto it = open_bodies_.find(id.value);
+  if (it == open_bodies_.end()) {
+    return;
   }
+  std::vector<BodyExtent> extents = std::move(it->second);
+  open_bodies_.erase(it);
+  drop_holds(extents);
+  pending_->discards.push_back(std::move(extents));
+  submit();
 }
 
 bool QueueStore::idle() const {
@@ -170,9 +258,10 @@ void QueueStore::submit() {
   }
   fail_after_chunk_errors(*pending_);
   std::shared_ptr<Group> group = pending_;
-  Status status = shard_.run_blocking(
-      [&db = db_, &shard = shard_, store = this, life = std::weak_ptr<char>(life_), group] {
-        run_group(db, *group);
+  Status status =
+      shard_.run_blocking([&db = db_, &bodies = bodies_, writer = writer_, &shard = shard_,
+                           store = this, life = std::weak_ptr<char>(life_), group] {
+        run_group(db, bodies, *writer, *group);
         shard.complete_from_lane([store, life, group] {
           if (life.expired()) {
             run_callbacks(*group);  // the store is gone; its callers still get their answer
@@ -200,16 +289,25 @@ void QueueStore::fail_after_chunk_errors(Group& group) {
   }
 }
 
-void QueueStore::run_group(Database& db, Group& group) {
-  const Status chunk_status = write_chunks(db, group.chunks, group.discards);
-  if (chunk_status.ok()) {
+void QueueStore::run_group(Database& db, BodyStore& bodies, SegmentWriter& writer, Group& group) {
+  const Status body_status = write_bodies(db, writer, group);
+  if (body_status.ok()) {
     group.chunks_written = group.chunks.size();
   } else {
     for (const PendingChunk& chunk : group.chunks) {
       group.failed_chunk_ids.insert(chunk.id.value);
     }
   }
-  group.synced = write_commits(db, group.commits, group.failed_chunk_ids, chunk_status);
+  group.synced = write_commits(db, bodies, group.commits, group.failed_chunk_ids, body_status);
+  for (const std::vector<BodyExtent>& extents : group.discards) {
+    bodies.punch(extents);
+  }
+  // After the commits took their references: a sealed segment nobody references goes.
+  for (uint64_t segment : group.sealed) {
+    if (Status sealed = writer.seal(segment); !sealed.ok()) {
+      RM_LOG(kWarn, "body_segment_seal_failed").kv("segment", segment).kv("error", sealed);
+    }
+  }
   // Free the bodies now rather than after the callbacks.
   group.chunks = {};
   for (PendingCommit& commit : group.commits) {
@@ -239,9 +337,6 @@ void QueueStore::account(const Group& group) {
     auto& counter = commit.status.ok() ? counters_.commits : counters_.failures;
     counter.fetch_add(1, std::memory_order_relaxed);
   }
-  for (const PendingDiscard& discard : group.discards) {
-    failed_chunk_ids_.erase(discard.id.value);
-  }
 }
 
 void QueueStore::run_callbacks(Group& group) {
@@ -256,19 +351,6 @@ void QueueStore::run_callbacks(Group& group) {
 
 namespace {
 
-// Point deletes up to this many chunks; a range delete beyond (or for a corrupt envelope).
-constexpr uint32_t kPointDeleteChunksMax = 4096;
-
-// The end of the key range of every chunk of the message whose key is `prefix`.
-std::string chunks_end(const std::string& prefix) {
-  std::string end = prefix_successor(prefix);
-  return end.empty() ? std::string(queue_keys::kChunkKeySize + 1, '\xff') : end;
-}
-
-Status corrupt_body(const Envelope& envelope, const std::string& what) {
-  return Status::Internal("corrupt body of " + envelope.id.text() + ": " + what);
-}
-
 Result<Envelope> decode_entry(QueueId id, std::string_view bytes) {
   Result<Envelope> envelope = decode_envelope(bytes);
   if (!envelope.ok()) {
@@ -282,33 +364,31 @@ Result<Envelope> decode_entry(QueueId id, std::string_view bytes) {
   return envelope;
 }
 
-void delete_chunks(Database& db, rocksdb::WriteBatch& batch, QueueId id,
-                   const Result<Envelope>& envelope) {
-  rocksdb::ColumnFamilyHandle* blob = db.handle(Family::kBlob);
-  if (envelope.ok() && envelope->body_chunks <= kPointDeleteChunksMax) {
-    for (uint32_t i = 0; i < envelope->body_chunks; ++i) {
-      batch.Delete(blob, queue_keys::chunk_key(id, i));
-    }
-    return;
+Result<std::string> read_inline(Database& db, const Envelope& envelope) {
+  Result<std::optional<std::string>> value =
+      db.get(Family::kBlob, queue_keys::envelope_key(envelope.id));
+  if (!value.ok()) {
+    return value.status();
   }
-  const std::string prefix = queue_keys::chunk_prefix(id);
-  batch.DeleteRange(blob, prefix, chunks_end(prefix));
+  if (!value->has_value()) {
+    return Status::NotFound("the body is missing from the database");
+  }
+  const BodyExtent& extent = envelope.body_extents[0];
+  if ((*value)->size() != envelope.body_bytes || (*value)->size() != extent.length ||
+      crc32c(**value) != extent.crc) {
+    return Status::Internal("the body's size or checksum does not match its envelope");
+  }
+  return std::move(**value);
 }
 
-// Queues the deletion of every blob key that starts like `key` (8 bytes) when no envelope
-// has that id. Returns the key to continue after, or "" when none follows.
-Result<std::string> check_chunks_of(Database& db, rocksdb::WriteBatch& batch, std::string_view key,
-                                    size_t& orphans) {
-  const std::string prefix(key.substr(0, queue_keys::kEnvelopeKeySize));
-  Result<std::optional<std::string>> envelope = db.get(Family::kQueue, prefix);
-  if (!envelope.ok()) {
-    return envelope.status();
+// Each segment once per envelope: the references add_refs takes for it.
+void count_refs(const Envelope& envelope, std::unordered_map<uint64_t, uint64_t>& refs) {
+  std::unordered_set<uint64_t> seen;
+  for (const BodyExtent& e : envelope.body_extents) {
+    if (e.segment != kInlineBodySegment && seen.insert(e.segment).second) {
+      ++refs[e.segment];
+    }
   }
-  if (!envelope->has_value()) {
-    ++orphans;
-    batch.DeleteRange(db.handle(Family::kBlob), prefix, chunks_end(prefix));
-  }
-  return prefix_successor(prefix);
 }
 
 }  // namespace
@@ -346,46 +426,31 @@ Result<Envelope> QueueStore::load_envelope(Database& db, QueueId id) {
   return decode_entry(id, **bytes);
 }
 
-Result<std::string> QueueStore::read_body(Database& db, const Envelope& envelope) {
-  std::string body;
-  uint64_t chunks = 0;
-  Status failure;
-  const Status status = db.scan_prefix(
-      Family::kBlob, queue_keys::chunk_prefix(envelope.id),
-      [&](std::string_view key, std::string_view value) {
-        if (queue_keys::chunk_index(key) != chunks) {
-          failure = corrupt_body(envelope, "chunk " + std::to_string(chunks) + " is missing");
-        } else if (body.size() + value.size() > envelope.body_bytes) {
-          failure = corrupt_body(envelope, "longer than body_bytes");
-        } else {
-          body.append(value);
-          ++chunks;
-        }
-        return failure.ok();
-      });
-  RM_RETURN_IF_ERROR(status);
-  RM_RETURN_IF_ERROR(failure);
-  if (chunks != envelope.body_chunks || body.size() != envelope.body_bytes) {
-    return corrupt_body(envelope, std::to_string(chunks) + " chunks, " +
-                                      std::to_string(body.size()) + " bytes; the envelope says " +
-                                      std::to_string(envelope.body_chunks) + " chunks, " +
-                                      std::to_string(envelope.body_bytes) + " bytes");
+Result<std::string> QueueStore::read_body(Database& db, BodyStore& bodies,
+                                          const Envelope& envelope) {
+  Result<std::string> body = is_inline(envelope)
+                                 ? read_inline(db, envelope)
+                                 : bodies.read(envelope.body_extents, envelope.body_bytes);
+  if (!body.ok()) {
+    return Status::Internal("corrupt body of " + envelope.id.text() + ": " +
+                            std::string(body.status().message()));
   }
   return body;
 }
 
-Status QueueStore::delete_message(Database& db, QueueId id) {
-  Result<std::optional<std::string>> bytes = db.get(Family::kQueue, queue_keys::envelope_key(id));
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
-  if (!bytes->has_value()) {
-    return Status::NotFound("no queued message " + id.text());
+Status QueueStore::delete_message(Database& db, BodyStore& bodies, QueueId id) {
+  Result<Envelope> envelope = load_envelope(db, id);
+  if (!envelope.ok() && envelope.status().code() != StatusCode::kInvalidArgument) {
+    return envelope.status();  // not queued, or unreadable; a corrupt one is deleted
   }
   rocksdb::WriteBatch batch;
-  delete_chunks(db, batch, id, decode_entry(id, **bytes));
   batch.Delete(db.handle(Family::kQueue), queue_keys::envelope_key(id));
-  return db.write(batch, true);
+  batch.Delete(db.handle(Family::kBlob), queue_keys::envelope_key(id));  // an inline body
+  RM_RETURN_IF_ERROR(db.write(batch, true));
+  if (envelope.ok()) {
+    bodies.release(envelope->body_extents);  // a corrupt envelope's body waits for recover
+  }
+  return Status::Ok();
 }
 
 Status QueueStore::set_held(Database& db, QueueId id, bool held) {
@@ -399,33 +464,26 @@ Status QueueStore::set_held(Database& db, QueueId id, bool held) {
   return db.write(batch, true);
 }
 
-Status QueueStore::remove_orphan_chunks(Database& db) {
-  rocksdb::WriteBatch batch;
-  size_t orphans = 0;
-  std::unique_ptr<rocksdb::Iterator> it = db.iterator(Family::kBlob);
-  it->SeekToFirst();
-  while (it->Valid()) {
-    const std::string_view key(it->key().data(), it->key().size());
-    if (key.size() < queue_keys::kEnvelopeKeySize) {
-      batch.Delete(db.handle(Family::kBlob), slice(key));  // not a chunk key at all
-      it->Next();
-      continue;
-    }
-    Result<std::string> next = check_chunks_of(db, batch, key, orphans);
-    if (!next.ok()) {
-      return next.status();
-    }
-    if (next->empty()) {
-      break;
-    }
-    it->Seek(*next);
-  }
-  RM_RETURN_IF_ERROR(from_rocksdb(it->status()));
-  if (batch.Count() == 0) {
-    return Status::Ok();
-  }
-  RM_LOG(kInfo, "queue_orphans_removed").kv("messages", uint64_t{orphans});
-  return db.write(batch, true);
+Status QueueStore::recover(Database& db, BodyStore& bodies) {
+  std::unordered_map<uint64_t, uint64_t> refs;
+  const Status status =
+      db.scan(Family::kQueue, "", "", [&](std::string_view key, std::string_view value) {
+        const std::optional<QueueId> id = queue_id_from_key(key);
+        if (!id || key.size() != queue_keys::kEnvelopeKeySize) {
+          RM_LOG(kError, "queue_key_unreadable").kv("bytes", uint64_t{key.size()});
+          return true;
+        }
+        Result<Envelope> envelope = decode_entry(*id, value);
+        if (!envelope.ok()) {
+          // Its body cannot be found without it; the entry itself stays for an admin.
+          RM_LOG(kError, "queue_entry_unreadable").kv("error", envelope.status());
+          return true;
+        }
+        count_refs(*envelope, refs);
+        return true;
+      });
+  RM_RETURN_IF_ERROR(status);
+  return bodies.recover(refs);
 }
 
 }  // namespace rm

@@ -2,21 +2,24 @@
 //
 // A session writes a large body while it arrives (append_chunk: unsynced), then commits the
 // last chunk and the envelope (commit: synced). The reply "250 queued" may be sent only when
-// commit's callback reports OK.
+// commit's callback reports OK. Bodies go to the BodyStore's segment files (each chunk's
+// place is chosen on the shard at once, so the envelope can list the body's extents), small
+// ones with their envelope into the database.
 //
 // Group commit: writes wait in a pending group; at most one job per store runs on the
-// shard's blocking lane. The job takes the whole pending group, writes its chunks unsynced,
-// then every commit in ONE synced WriteBatch (one fsync for many sessions), and hands the
-// callbacks back to the shard. When that completion runs, the writes that accumulated
+// shard's blocking lane. The job takes the whole pending group, writes its body pieces
+// (gathered into few pwritev calls), fdatasyncs the segment, then writes every envelope in
+// ONE synced WriteBatch (one fsync each for many sessions), and hands the callbacks back to
+// the shard. When that completion runs, the writes that accumulated
 // meanwhile go out as the next group. When the lane is full (run_blocking refuses), the group
 // stays pending and is retried on the next append_chunk/commit/discard or completion.
 // Every callback runs exactly once, on the shard thread, never inside the call that queued
 // it: OK only after the data is synced, else the write's error. A commit whose earlier chunk
 // write failed fails with that error.
 //
-// Lifetime: the Database must outlive the Runtime (the lane may still run a job after the
-// store is gone). Destroying the store fails the writes still pending with Unavailable; a job
-// in flight still completes and runs its callbacks (unless the shard has stopped).
+// Lifetime: the Database and the BodyStore must outlive the Runtime (the lane may still run a job
+// after the store is gone). Destroying the store fails the writes still pending with Unavailable; a
+// job in flight still completes and runs its callbacks (unless the shard has stopped).
 // Thread-safety: a QueueStore belongs to one shard; every member function runs on that
 // shard's thread. The counters may be read from any thread. The static helpers block: call
 // them on a blocking lane or an admin thread, never on a reactor thread.
@@ -27,11 +30,15 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "core/base/status.h"
 #include "core/reactor/shard.h"
+#include "store/body/body_allocator.h"
+#include "store/body/body_store.h"
+#include "store/body/segment_writer.h"
 #include "store/db/database.h"
 #include "store/queue/envelope.h"
 #include "store/queue/queue_id.h"
@@ -52,20 +59,28 @@ class QueueStore {
  public:
   using Done = std::function<void(Status)>;
 
-  QueueStore(Shard& shard, Database& db);
+  struct Config {
+    // Segment files are closed for writing at about this size.
+    uint64_t segment_bytes = uint64_t{128} << 20;
+    // A body of at most this many bytes that arrives whole (no append_chunk) is written
+    // with its envelope in the database: one synced write instead of two.
+    uint64_t inline_body_max = 16384;
+  };
+
+  QueueStore(Shard& shard, Database& db, BodyStore& bodies, Config config);
   ~QueueStore();
   QueueStore(const QueueStore&) = delete;
   QueueStore& operator=(const QueueStore&) = delete;
 
-  // Queues an unsynced write of body chunk `index` of message `id`.
-  void append_chunk(QueueId id, uint32_t index, std::string bytes);
-  // Queues the synced write of the last chunk (index envelope.body_chunks - 1; none when
-  // body_chunks is 0, and then `last_chunk` must be empty) and the envelope. `done` runs
-  // later on this shard: OK once synced, otherwise the error.
+  // Queues an unsynced write of the next body chunk of message `id`.
+  void append_chunk(QueueId id, std::string bytes);
+  // Queues the synced write of the last chunk (may be empty) and the envelope, whose
+  // body_extents this fills in (body_bytes must be the size of every chunk together).
+  // `done` runs later on this shard: OK once synced, otherwise the error.
   void commit(Envelope envelope, std::string last_chunk, Done done);
-  // Queues an unsynced delete of chunks [0, chunks) of a message that will not be committed
-  // (the session ended mid-message). What a crash leaves behind, remove_orphan_chunks removes.
-  void discard(QueueId id, uint32_t chunks);
+  // Forgets the chunks of a message that will not be committed (the session ended
+  // mid-message) and frees their bytes. What a crash leaves behind, recover removes.
+  void discard(QueueId id);
 
   // No write pending and no job in flight.
   bool idle() const;
@@ -78,28 +93,49 @@ class QueueStore {
   static Result<std::vector<Envelope>> list_queue(Database& db);
   // NotFound when `id` is not queued.
   static Result<Envelope> load_envelope(Database& db, QueueId id);
-  // The body, its chunks concatenated; checks the chunk count and the total size.
-  static Result<std::string> read_body(Database& db, const Envelope& envelope);
-  // Deletes the envelope and every chunk in one synced batch; NotFound when not queued.
-  static Status delete_message(Database& db, QueueId id);
+  // The body, its extents concatenated and checked (CRC, total size).
+  static Result<std::string> read_body(Database& db, BodyStore& bodies, const Envelope& envelope);
+  // Deletes the envelope (synced), then frees its body; NotFound when not queued.
+  static Status delete_message(Database& db, BodyStore& bodies, QueueId id);
   // Sets Envelope::held (a synced read-modify-write; the caller serialises writers).
   static Status set_held(Database& db, QueueId id, bool held);
-  // Deletes the chunks whose envelope does not exist (a crash mid-message). Run at start,
-  // before any QueueStore writes.
-  static Status remove_orphan_chunks(Database& db);
+  // Counts the references queued messages hold on body segments and lets the BodyStore
+  // remove what no message references (a crash mid-message). Run once at start, before any
+  // QueueStore writes.
+  static Status recover(Database& db, BodyStore& bodies);
 
- private:
+  // The writes one lane job carries (defined in the .cc).
   struct Group;
 
+ private:
   void submit();
   void fail_after_chunk_errors(Group& group);
   void on_group_done(const std::shared_ptr<Group>& group);
   void account(const Group& group);
-  static void run_group(Database& db, Group& group);
+  static void run_group(Database& db, BodyStore& bodies, SegmentWriter& writer, Group& group);
   static void run_callbacks(Group& group);
+
+  BodyExtent place(std::string_view bytes);
+  // An open (uncommitted) message holds its chunks' segments: a full segment is sealed
+  // only when no open message has bytes in it, and always in the same or a later group
+  // than the commits that reference it, so it cannot be removed under them.
+  void hold_segment(uint64_t segment) { ++open_holds_[segment]; }
+  void drop_holds(const std::vector<BodyExtent>& extents);
+  void seal_when_free(uint64_t segment);
 
   Shard& shard_;
   Database& db_;
+  BodyStore& bodies_;
+  const Config config_;
+  BodyAllocator allocator_;
+  // Used only by this store's lane jobs, which run one at a time.
+  std::shared_ptr<SegmentWriter> writer_;
+  // The extents of chunks already placed, per message not yet committed.
+  std::unordered_map<uint64_t, std::vector<BodyExtent>> open_bodies_;
+  // Per segment: open messages with bytes in it.
+  std::unordered_map<uint64_t, uint32_t> open_holds_;
+  // Full segments waiting for their open messages before they are sealed.
+  std::unordered_set<uint64_t> retiring_;
   std::shared_ptr<Group> pending_;
   bool in_flight_ = false;
   uint64_t queued_bytes_ = 0;

@@ -24,7 +24,8 @@ Envelope sample_envelope() {
   e.listener = "submission";
   e.received_unix_ms = 1700000000123;
   e.body_bytes = 123456789;
-  e.body_chunks = 2000;
+  e.body_extents.push_back({7, 0, 100000000, 0xdeadbeef});  // the two add up to body_bytes
+  e.body_extents.push_back({8, 1 << 20, 23456789, 0});
   e.body_type = kBody8BitMime;
   e.smtputf8 = true;
   e.ret = kRetHdrs;
@@ -58,8 +59,10 @@ TEST(EnvelopeTest, RoundTripsDefaultsAndExtremes) {
 
   e.id.value = std::numeric_limits<uint64_t>::max();
   e.received_unix_ms = std::numeric_limits<int64_t>::min();
-  e.body_bytes = std::numeric_limits<uint64_t>::max();
-  e.body_chunks = std::numeric_limits<uint32_t>::max();
+  e.body_bytes = std::numeric_limits<uint32_t>::max();
+  e.body_extents.push_back(
+      {std::numeric_limits<uint64_t>::max(), std::numeric_limits<uint64_t>::max(),
+       std::numeric_limits<uint32_t>::max(), std::numeric_limits<uint32_t>::max()});
   e.sender = std::string(kEnvelopeStringBytesMax, 'x');
   back = decode_envelope(encode_envelope(e));
   ASSERT_TRUE(back.ok()) << back.status().to_string();
@@ -78,6 +81,13 @@ TEST(EnvelopeTest, EveryTruncationIsRefused) {
   }
 }
 
+TEST(EnvelopeTest, BodyBytesMustMatchTheExtents) {
+  Envelope e = sample_envelope();
+  e.body_bytes += 1;
+  EXPECT_FALSE(validate_envelope(e).ok());
+  expect_corrupt(encode_envelope(e));
+}
+
 TEST(EnvelopeTest, TrailingBytesAreRefused) {
   expect_corrupt(encode_envelope(sample_envelope()) + '\0');
 }
@@ -85,7 +95,7 @@ TEST(EnvelopeTest, TrailingBytesAreRefused) {
 TEST(EnvelopeTest, NonCanonicalEncodingsAreRefused) {
   const std::string good = encode_envelope(Envelope{});
   std::string bad = good;
-  bad[0] = 2;  // unknown version
+  bad[0] = 1;  // an older version
   expect_corrupt(bad);
   // id 0 written as a two-byte varint.
   expect_corrupt(good.substr(0, 1) + "\x80" + good.substr(1));
@@ -100,7 +110,7 @@ TEST(EnvelopeTest, NonCanonicalEncodingsAreRefused) {
 TEST(EnvelopeTest, HugeCountsAndLengthsAreRefusedWithoutAllocating) {
   const std::string good = encode_envelope(Envelope{});
   // good = version, id(0), sender len(0), recipient count(0), ...
-  ASSERT_EQ(good.substr(0, 4), std::string("\x01\x00\x00\x00", 4));
+  ASSERT_EQ(good.substr(0, 4), std::string("\x02\x00\x00\x00", 4));
   // A recipient count of 2^64 - 1 and of 100001.
   expect_corrupt(good.substr(0, 3) + std::string(9, '\xff') + '\x01' + good.substr(4));
   expect_corrupt(good.substr(0, 3) + "\xa1\x8d\x06" + good.substr(4));

@@ -1,8 +1,12 @@
-// QueueStore against a real Runtime and a real RocksDB: group commit, chunked bodies, the
-// blocking lane refusing work, lifetime, and the blocking admin helpers.
+// QueueStore against a real Runtime, a real RocksDB and real segment files: group commit,
+// chunked bodies, segment rotation and removal, recovery, checksums, the blocking lane
+// refusing work, lifetime, and the blocking admin helpers.
 #include "store/queue/queue_store.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -33,7 +37,7 @@ Options options_with_shards(uint32_t shards, uint32_t lane_capacity = 4096) {
   return options;
 }
 
-Envelope make_envelope(QueueId id, const std::string& body, uint32_t chunks) {
+Envelope make_envelope(QueueId id, const std::string& body) {
   Envelope e;
   e.id = id;
   e.sender = "sender@example.org";
@@ -41,27 +45,75 @@ Envelope make_envelope(QueueId id, const std::string& body, uint32_t chunks) {
   e.listener = "smtp";
   e.received_unix_ms = 1700000000000;
   e.body_bytes = body.size();
-  e.body_chunks = chunks;
   return e;
+}
+
+// The segment files in `dir`.
+size_t segment_files(const std::string& dir) {
+  size_t n = 0;
+  DIR* d = opendir(dir.c_str());
+  while (d != nullptr) {
+    const dirent* entry = readdir(d);
+    if (entry == nullptr) {
+      break;
+    }
+    n += std::string_view(entry->d_name).ends_with(".seg") ? 1 : 0;
+  }
+  if (d != nullptr) {
+    closedir(d);
+  }
+  return n;
 }
 
 // A database in a temporary directory and a started runtime. Members are destroyed in
 // reverse order: the runtime (and its blocking lanes) before the database.
 class QueueStoreTest : public ::testing::Test {
  protected:
-  void start(uint32_t shards, uint32_t lane_capacity = 4096) {
+  // Bodies go to segment files unless `inline_max` says otherwise.
+  void start(uint32_t shards, uint32_t lane_capacity = 4096,
+             uint64_t segment_bytes = QueueStore::Config{}.segment_bytes, uint64_t inline_max = 0) {
     Result<std::unique_ptr<Database>> db = Database::open(dir_.sub("db"));
     ASSERT_TRUE(db.ok()) << db.status().to_string();
     db_ = std::move(db).value();
+    open_bodies();
     rt_ = std::make_unique<Runtime>(options_with_shards(shards, lane_capacity));
     const Status status = rt_->start(RuntimeStart{.handle_signals = false});
     ASSERT_TRUE(status.ok()) << status.to_string();
     stores_.resize(shards);
     for (uint32_t i = 0; i < shards; ++i) {
-      run_on(*rt_, static_cast<int>(i),
-             [&, i] { stores_[i] = std::make_unique<QueueStore>(*Shard::current(), *db_); });
+      run_on(*rt_, static_cast<int>(i), [&, i, segment_bytes, inline_max] {
+        stores_[i] = std::make_unique<QueueStore>(
+            *Shard::current(), *db_, *bodies_,
+            QueueStore::Config{.segment_bytes = segment_bytes, .inline_body_max = inline_max});
+      });
     }
   }
+
+  void open_bodies() {
+    Result<std::unique_ptr<BodyStore>> bodies = BodyStore::open(dir_.sub("bodies"));
+    ASSERT_TRUE(bodies.ok()) << bodies.status().to_string();
+    bodies_ = std::move(bodies).value();
+    const Status recovered = QueueStore::recover(*db_, *bodies_);
+    ASSERT_TRUE(recovered.ok()) << recovered.to_string();
+  }
+
+  // Stops the stores and the runtime as a crash would leave them (nothing sealed), then
+  // reopens the database and the body store the way ringmaild starts.
+  void restart() {
+    for (size_t i = 0; i < stores_.size(); ++i) {
+      run_on(*rt_, static_cast<int>(i), [&, i] { stores_[i].reset(); });
+    }
+    stores_.clear();
+    rt_.reset();
+    bodies_.reset();
+    ASSERT_TRUE(db_->close().ok());
+    Result<std::unique_ptr<Database>> reopened = Database::open(dir_.sub("db"));
+    ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+    db_ = std::move(reopened).value();
+    open_bodies();
+  }
+
+  std::string bodies_dir() { return dir_.sub("bodies"); }
 
   void TearDown() override {
     for (size_t i = 0; i < stores_.size(); ++i) {
@@ -83,7 +135,7 @@ class QueueStoreTest : public ::testing::Test {
   Status commit_one(int index, QueueId id, const std::string& body) {
     std::promise<Status> done;
     rt_->post(index, [&] {
-      store(index).commit(make_envelope(id, body, body.empty() ? 0 : 1), body,
+      store(index).commit(make_envelope(id, body), body,
                           [&](Status s) { done.set_value(std::move(s)); });
     });
     std::future<Status> future = done.get_future();
@@ -93,10 +145,12 @@ class QueueStoreTest : public ::testing::Test {
 
   QueueStore& store(int index) { return *stores_[static_cast<size_t>(index)]; }
   Database& db() { return *db_; }
+  BodyStore& bodies() { return *bodies_; }
   Runtime& rt() { return *rt_; }
 
   TempDir dir_;
   std::unique_ptr<Database> db_;
+  std::unique_ptr<BodyStore> bodies_;
   std::unique_ptr<Runtime> rt_;
   std::vector<std::unique_ptr<QueueStore>> stores_;
 };
@@ -116,7 +170,7 @@ TEST_F(QueueStoreTest, BackToBackCommitsShareFsyncs) {
   rt().post(0, [&] {
     for (int i = 0; i < kCommits; ++i) {
       const std::string body = "Subject: " + std::to_string(i) + "\r\n\r\nbody\r\n";
-      store(0).commit(make_envelope(ids[i], body, 1), body, [&, i](Status s) {
+      store(0).commit(make_envelope(ids[i], body), body, [&, i](Status s) {
         EXPECT_EQ(Shard::current(), &rt().shard(0));
         ++calls[i];
         ok += s.ok() ? 1 : 0;
@@ -142,7 +196,7 @@ TEST_F(QueueStoreTest, BackToBackCommitsShareFsyncs) {
   for (int i = 0; i < kCommits; ++i) {
     const Envelope& e = (*listed)[static_cast<size_t>(i)];
     EXPECT_EQ(e.id, ids[static_cast<size_t>(i)]);
-    Result<std::string> body = QueueStore::read_body(db(), e);
+    Result<std::string> body = QueueStore::read_body(db(), bodies(), e);
     ASSERT_TRUE(body.ok()) << body.status().to_string();
     EXPECT_EQ(*body, "Subject: " + std::to_string(i) + "\r\n\r\nbody\r\n");
   }
@@ -164,9 +218,9 @@ TEST_F(QueueStoreTest, ChunkedMessageReadsBackByteIdentical) {
   std::promise<Status> done;
   rt().post(0, [&] {
     for (uint32_t i = 0; i < 3; ++i) {
-      store(0).append_chunk(id, i, chunks[i]);
+      store(0).append_chunk(id, chunks[i]);
     }
-    store(0).commit(make_envelope(id, body, 4), chunks[3],
+    store(0).commit(make_envelope(id, body), chunks[3],
                     [&](Status s) { done.set_value(std::move(s)); });
   });
   std::future<Status> future = done.get_future();
@@ -177,18 +231,21 @@ TEST_F(QueueStoreTest, ChunkedMessageReadsBackByteIdentical) {
 
   Result<Envelope> e = QueueStore::load_envelope(db(), id);
   ASSERT_TRUE(e.ok()) << e.status().to_string();
-  EXPECT_EQ(*e, make_envelope(id, body, 4));
-  Result<std::string> back = QueueStore::read_body(db(), *e);
+  ASSERT_EQ(e->body_extents.size(), 4u);
+  Envelope expected = make_envelope(id, body);
+  expected.body_extents = e->body_extents;
+  EXPECT_EQ(*e, expected);
+  Result<std::string> back = QueueStore::read_body(db(), bodies(), *e);
   ASSERT_TRUE(back.ok()) << back.status().to_string();
   EXPECT_TRUE(*back == body);
 
-  // An envelope that disagrees with its chunks is reported, not trusted.
+  // An envelope that disagrees with its extents is reported, not trusted.
   Envelope wrong = *e;
   wrong.body_bytes += 1;
-  EXPECT_EQ(QueueStore::read_body(db(), wrong).status().code(), StatusCode::kInternal);
+  EXPECT_EQ(QueueStore::read_body(db(), bodies(), wrong).status().code(), StatusCode::kInternal);
   wrong = *e;
-  wrong.body_chunks = 5;
-  EXPECT_EQ(QueueStore::read_body(db(), wrong).status().code(), StatusCode::kInternal);
+  wrong.body_extents[1].crc ^= 1;
+  EXPECT_EQ(QueueStore::read_body(db(), bodies(), wrong).status().code(), StatusCode::kInternal);
 }
 
 TEST_F(QueueStoreTest, MessageWithoutBodyAndInvalidCommits) {
@@ -198,13 +255,13 @@ TEST_F(QueueStoreTest, MessageWithoutBodyAndInvalidCommits) {
   ASSERT_TRUE(commit_one(0, empty_id, "").ok());
   Result<Envelope> e = QueueStore::load_envelope(db(), empty_id);
   ASSERT_TRUE(e.ok());
-  EXPECT_EQ(QueueStore::read_body(db(), *e).value(), "");
+  EXPECT_EQ(QueueStore::read_body(db(), bodies(), *e).value(), "");
 
-  // A chunk for a message that says it has none: refused, later, on the shard.
+  // A body of another size than the envelope says: refused, later, on the shard.
   std::promise<Status> done;
   bool returned = false;
   rt().post(0, [&] {
-    Envelope bad = make_envelope(gen.next(), "x", 0);
+    Envelope bad = make_envelope(gen.next(), "xyz");
     store(0).commit(bad, "x", [&](Status s) {
       EXPECT_TRUE(returned) << "the callback ran inside commit()";
       done.set_value(std::move(s));
@@ -217,44 +274,78 @@ TEST_F(QueueStoreTest, MessageWithoutBodyAndInvalidCommits) {
   EXPECT_EQ(store(0).counters().failures.load(), 1u);
 }
 
-TEST_F(QueueStoreTest, OrphanChunksAreRemoved) {
-  start(1);
+TEST_F(QueueStoreTest, RecoveryRemovesSegmentsNoMessageReferences) {
+  start(1, 4096, /*segment_bytes=*/16384);
   QueueIdGenerator gen(0);
   const QueueId orphan = gen.next();
   const QueueId kept = gen.next();
   const QueueId discarded = gen.next();
   std::promise<Status> done;
   rt().post(0, [&] {
-    store(0).append_chunk(orphan, 0, std::string(10000, 'o'));
-    store(0).append_chunk(orphan, 1, "orphan tail");
-    store(0).append_chunk(discarded, 0, "abandoned");
-    store(0).discard(discarded, 1);
-    store(0).append_chunk(kept, 0, "kept ");
-    store(0).commit(make_envelope(kept, "kept body", 2), "body",
+    // Each 10000-byte piece fills most of a 16 KiB segment: about one segment per piece.
+    store(0).append_chunk(orphan, std::string(10000, 'o'));
+    store(0).append_chunk(orphan, std::string(10000, 'p'));
+    store(0).append_chunk(discarded, std::string(10000, 'd'));
+    store(0).discard(discarded);
+    store(0).append_chunk(kept, std::string(10000, 'k'));
+    store(0).commit(make_envelope(kept, std::string(10000, 'k') + "body"), "body",
                     [&](Status s) { done.set_value(std::move(s)); });
   });
   std::future<Status> future = done.get_future();
   ASSERT_TRUE(ready_within(future));
   ASSERT_TRUE(future.get().ok());
-  auto chunk_count = [&](QueueId id) {
-    size_t n = 0;
-    EXPECT_TRUE(db().scan_prefix(Family::kBlob, queue_keys::chunk_prefix(id),
-                                 [&](std::string_view, std::string_view) { return ++n > 0; })
-                    .ok());
-    return n;
-  };
-  EXPECT_EQ(chunk_count(orphan), 2u);
-  EXPECT_EQ(chunk_count(discarded), 0u);
+  // The discarded message's segment is gone; the orphan (a session a crash would cut)
+  // still holds its two; `kept` is in the open one.
+  EXPECT_EQ(segment_files(bodies_dir()), 3u);
 
-  ASSERT_TRUE(QueueStore::remove_orphan_chunks(db()).ok());
-  EXPECT_EQ(chunk_count(orphan), 0u);
-  EXPECT_EQ(chunk_count(kept), 2u);
+  // A restart keeps only what a queued message references.
+  restart();
+  EXPECT_EQ(segment_files(bodies_dir()), 1u);
   Result<std::string> body =
-      QueueStore::read_body(db(), QueueStore::load_envelope(db(), kept).value());
+      QueueStore::read_body(db(), bodies(), QueueStore::load_envelope(db(), kept).value());
   ASSERT_TRUE(body.ok()) << body.status().to_string();
-  EXPECT_EQ(*body, "kept body");
-  ASSERT_TRUE(QueueStore::remove_orphan_chunks(db()).ok());  // nothing left to do
-  EXPECT_EQ(chunk_count(kept), 2u);
+  EXPECT_EQ(*body, std::string(10000, 'k') + "body");
+
+  // Deleting the last message frees every sealed segment.
+  ASSERT_TRUE(QueueStore::delete_message(db(), bodies(), kept).ok());
+  EXPECT_EQ(segment_files(bodies_dir()), 0u);
+  EXPECT_EQ(bodies().segment_count(), 0u);
+}
+
+TEST_F(QueueStoreTest, SegmentsRotateAndGoWhenTheirMessagesAreDeleted) {
+  start(1, 4096, /*segment_bytes=*/64 * 1024);
+  QueueIdGenerator gen(0);
+  std::vector<QueueId> ids;
+  for (int i = 0; i < 40; ++i) {
+    ids.push_back(gen.next());
+    ASSERT_TRUE(
+        commit_one(0, ids.back(), std::string(10000, static_cast<char>('a' + i % 26))).ok());
+  }
+  const size_t files = segment_files(bodies_dir());
+  EXPECT_GE(files, 6u);  // 400 kB in 64 KiB segments
+  for (QueueId id : ids) {
+    ASSERT_TRUE(QueueStore::delete_message(db(), bodies(), id).ok());
+  }
+  // Only the open segment stays (its writer may still append); its bytes are holes now.
+  EXPECT_EQ(segment_files(bodies_dir()), 1u);
+  EXPECT_GT(bodies().counters().holes_punched.load(), 0u);
+}
+
+TEST_F(QueueStoreTest, ACorruptedBodyFailsItsChecksum) {
+  start(1);
+  const QueueId id = QueueIdGenerator(0).next();
+  ASSERT_TRUE(commit_one(0, id, std::string(5000, 'c')).ok());
+  Result<Envelope> e = QueueStore::load_envelope(db(), id);
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(e->body_extents.size(), 1u);
+  const std::string path = bodies().segment_path(e->body_extents[0].segment);
+  const int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, "X", 1, static_cast<off_t>(e->body_extents[0].offset + 100)), 1);
+  ::close(fd);
+  Result<std::string> body = QueueStore::read_body(db(), bodies(), *e);
+  EXPECT_EQ(body.status().code(), StatusCode::kInternal);
+  EXPECT_NE(body.status().message().find("checksum"), std::string_view::npos);
 }
 
 TEST_F(QueueStoreTest, DeleteMessageAndSetHeld) {
@@ -271,10 +362,9 @@ TEST_F(QueueStoreTest, DeleteMessageAndSetHeld) {
   ASSERT_TRUE(QueueStore::set_held(db(), a, false).ok());
   EXPECT_FALSE(QueueStore::load_envelope(db(), a)->held);
 
-  ASSERT_TRUE(QueueStore::delete_message(db(), a).ok());
+  ASSERT_TRUE(QueueStore::delete_message(db(), bodies(), a).ok());
   EXPECT_EQ(QueueStore::load_envelope(db(), a).status().code(), StatusCode::kNotFound);
-  EXPECT_FALSE(db().get(Family::kBlob, queue_keys::chunk_key(a, 0))->has_value());
-  EXPECT_EQ(QueueStore::delete_message(db(), a).code(), StatusCode::kNotFound);
+  EXPECT_EQ(QueueStore::delete_message(db(), bodies(), a).code(), StatusCode::kNotFound);
   EXPECT_EQ(QueueStore::set_held(db(), a, true).code(), StatusCode::kNotFound);
   Result<std::vector<Envelope>> listed = QueueStore::list_queue(db());
   ASSERT_TRUE(listed.ok());
@@ -291,8 +381,7 @@ TEST_F(QueueStoreTest, CorruptEnvelopeIsReportedAndCanStillBeDeleted) {
   ASSERT_TRUE(db().write(batch, true).ok());
   EXPECT_EQ(QueueStore::load_envelope(db(), id).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(QueueStore::list_queue(db()).status().code(), StatusCode::kInvalidArgument);
-  ASSERT_TRUE(QueueStore::delete_message(db(), id).ok());
-  EXPECT_FALSE(db().get(Family::kBlob, queue_keys::chunk_key(id, 0))->has_value());
+  ASSERT_TRUE(QueueStore::delete_message(db(), bodies(), id).ok());
   EXPECT_TRUE(QueueStore::list_queue(db())->empty());
 }
 
@@ -314,7 +403,7 @@ TEST_F(QueueStoreTest, AFullLaneKeepsWritesPendingUntilTheNextSubmission) {
                       shard.complete_from_lane([&] { blocker_done.set_value(); });
                     })
                     .ok());
-    store(0).commit(make_envelope(first, "1", 1), "1",
+    store(0).commit(make_envelope(first, "1"), "1",
                     [&](Status s) { first_done.set_value(std::move(s)); });
     EXPECT_EQ(store(0).counters().lane_full.load(), 1u);
     EXPECT_FALSE(store(0).idle());
@@ -325,7 +414,7 @@ TEST_F(QueueStoreTest, AFullLaneKeepsWritesPendingUntilTheNextSubmission) {
   std::future<void> blocker = blocker_done.get_future();
   ASSERT_TRUE(ready_within(blocker));
   rt().post(0, [&] {
-    store(0).commit(make_envelope(second, "2", 1), "2",
+    store(0).commit(make_envelope(second, "2"), "2",
                     [&](Status s) { second_done.set_value(std::move(s)); });
   });
   std::future<Status> second_future = second_done.get_future();
@@ -353,10 +442,10 @@ TEST_F(QueueStoreTest, DestroyingTheStoreStillAnswersEveryCallback) {
                     })
                     .ok());
     // Queued on the lane behind the blocker: in flight.
-    store(0).commit(make_envelope(gen.next(), "a", 1), "a",
+    store(0).commit(make_envelope(gen.next(), "a"), "a",
                     [&](Status s) { in_flight_done.set_value(std::move(s)); });
     // Waits for the in-flight job: pending.
-    store(0).commit(make_envelope(gen.next(), "b", 1), "b",
+    store(0).commit(make_envelope(gen.next(), "b"), "b",
                     [&](Status s) { pending_done.set_value(std::move(s)); });
     stores_[0].reset();
   });
@@ -382,7 +471,7 @@ TEST_F(QueueStoreTest, TwoShardsShareTheDatabase) {
       auto remaining = std::make_shared<int>(kPerShard);
       for (int i = 0; i < kPerShard; ++i) {
         const std::string body = "shard " + std::to_string(s) + " message " + std::to_string(i);
-        store(s).commit(make_envelope(gen.next(), body, 1), body, [&, s, remaining](Status st) {
+        store(s).commit(make_envelope(gen.next(), body), body, [&, s, remaining](Status st) {
           ok += st.ok() ? 1 : 0;
           if (--*remaining == 0) {
             done[s].set_value();
@@ -402,10 +491,42 @@ TEST_F(QueueStoreTest, TwoShardsShareTheDatabase) {
   std::map<int, int> per_shard;
   for (const Envelope& e : *listed) {
     ++per_shard[e.id.shard()];
-    EXPECT_TRUE(QueueStore::read_body(db(), e).ok());
+    EXPECT_TRUE(QueueStore::read_body(db(), bodies(), e).ok());
   }
   EXPECT_EQ(per_shard[0], kPerShard);
   EXPECT_EQ(per_shard[1], kPerShard);
+}
+
+TEST_F(QueueStoreTest, SmallBodiesGoWithTheirEnvelopeIntoTheDatabase) {
+  start(1, 4096, QueueStore::Config{}.segment_bytes, /*inline_max=*/1000);
+  QueueIdGenerator gen(0);
+  const QueueId small = gen.next();
+  const QueueId large = gen.next();
+  const QueueId chunked = gen.next();
+  ASSERT_TRUE(commit_one(0, small, std::string(1000, 's')).ok());
+  ASSERT_TRUE(commit_one(0, large, std::string(1001, 'l')).ok());
+  std::promise<Status> done;
+  rt().post(0, [&] {
+    store(0).append_chunk(chunked, "x");  // arrived in chunks: never inline
+    store(0).commit(make_envelope(chunked, "xy"), "y",
+                    [&](Status s) { done.set_value(std::move(s)); });
+  });
+  std::future<Status> future = done.get_future();
+  ASSERT_TRUE(ready_within(future));
+  ASSERT_TRUE(future.get().ok());
+
+  const Envelope s = QueueStore::load_envelope(db(), small).value();
+  ASSERT_EQ(s.body_extents.size(), 1u);
+  EXPECT_EQ(s.body_extents[0].segment, kInlineBodySegment);
+  EXPECT_NE(QueueStore::load_envelope(db(), large)->body_extents[0].segment, kInlineBodySegment);
+  EXPECT_EQ(QueueStore::load_envelope(db(), chunked)->body_extents.size(), 2u);
+  EXPECT_EQ(QueueStore::read_body(db(), bodies(), s).value(), std::string(1000, 's'));
+  restart();
+  EXPECT_EQ(QueueStore::read_body(db(), bodies(), s).value(), std::string(1000, 's'));
+  ASSERT_TRUE(QueueStore::delete_message(db(), bodies(), small).ok());
+  EXPECT_FALSE(db().get(Family::kBlob, queue_keys::envelope_key(small))->has_value());
+  Envelope gone = s;
+  EXPECT_EQ(QueueStore::read_body(db(), bodies(), gone).status().code(), StatusCode::kInternal);
 }
 
 TEST_F(QueueStoreTest, CommittedMessagesSurviveAReopen) {
@@ -413,16 +534,10 @@ TEST_F(QueueStoreTest, CommittedMessagesSurviveAReopen) {
   const QueueId id = QueueIdGenerator(0).next();
   const std::string body(50000, 'z');
   ASSERT_TRUE(commit_one(0, id, body).ok());
-  run_on(rt(), 0, [&] { stores_[0].reset(); });
-  stores_.clear();
-  rt_.reset();
-  ASSERT_TRUE(db_->close().ok());
-  Result<std::unique_ptr<Database>> reopened = Database::open(dir_.sub("db"));
-  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
-  db_ = std::move(reopened).value();
+  restart();
   Result<Envelope> e = QueueStore::load_envelope(db(), id);
   ASSERT_TRUE(e.ok()) << e.status().to_string();
-  EXPECT_EQ(QueueStore::read_body(db(), *e).value(), body);
+  EXPECT_EQ(QueueStore::read_body(db(), bodies(), *e).value(), body);
 }
 
 }  // namespace

@@ -96,7 +96,7 @@ std::string queue_list(Database& db) {
 
 // Loads a message by its queue id text and answers with `render(envelope, body)`.
 template <typename Render>
-std::string with_message(Database& db, const std::string& text, Render render) {
+std::string with_message(Database& db, BodyStore& bodies, const std::string& text, Render render) {
   std::optional<QueueId> id = parse_queue_id(text);
   if (!id) {
     return json_error("'" + text + "' is not a queue id");
@@ -105,23 +105,23 @@ std::string with_message(Database& db, const std::string& text, Render render) {
   if (!env.ok()) {
     return json_error(env.status().message());
   }
-  Result<std::string> body = QueueStore::read_body(db, *env);
+  Result<std::string> body = QueueStore::read_body(db, bodies, *env);
   if (!body.ok()) {
     return json_error(body.status().message());
   }
   return render(*env, *body);
 }
 
-std::string queue_show(Database& db, const std::string& text) {
-  return with_message(db, text, [](const Envelope& env, const std::string& body) {
+std::string queue_show(Database& db, BodyStore& bodies, const std::string& text) {
+  return with_message(db, bodies, text, [](const Envelope& env, const std::string& body) {
     const size_t end = body.find("\r\n\r\n");
     const size_t header_bytes = std::min(end == std::string::npos ? body.size() : end + 2, kHeaderBytesMax);
     return detail_json(env, std::string_view(body).substr(0, header_bytes));
   });
 }
 
-std::string queue_body(Database& db, const std::string& text) {
-  return with_message(db, text, [](const Envelope&, const std::string& body) {
+std::string queue_body(Database& db, BodyStore& bodies, const std::string& text) {
+  return with_message(db, bodies, text, [](const Envelope&, const std::string& body) {
     return "{\"ok\":true,\"size\":" + std::to_string(body.size()) + ",\"body\":\"" + base64_encode(body) + "\"}";
   });
 }
@@ -132,20 +132,21 @@ std::string with_queue_id(const std::string& text, Fn fn) {
   return id ? status_json(fn(*id)) : json_error("'" + text + "' is not a queue id");
 }
 
-void add_queue_commands(std::vector<ControlCommand>& out, Database& db) {
+void add_queue_commands(std::vector<ControlCommand>& out, Database& db, BodyStore& bodies) {
   Database* d = &db;
+  BodyStore* b = &bodies;
   out.push_back({"queue list", 0, 0, [d](Shard& s, ControlRequest, ControlReply reply) {
                    on_lane(s, std::move(reply), [d] { return queue_list(*d); });
                  }});
-  out.push_back({"queue show", 1, 1, [d](Shard& s, ControlRequest r, ControlReply reply) {
-                   on_lane(s, std::move(reply), [d, id = r.args[0]] { return queue_show(*d, id); });
+  out.push_back({"queue show", 1, 1, [d, b](Shard& s, ControlRequest r, ControlReply reply) {
+                   on_lane(s, std::move(reply), [d, b, id = r.args[0]] { return queue_show(*d, *b, id); });
                  }});
-  out.push_back({"queue body", 1, 1, [d](Shard& s, ControlRequest r, ControlReply reply) {
-                   on_lane(s, std::move(reply), [d, id = r.args[0]] { return queue_body(*d, id); });
+  out.push_back({"queue body", 1, 1, [d, b](Shard& s, ControlRequest r, ControlReply reply) {
+                   on_lane(s, std::move(reply), [d, b, id = r.args[0]] { return queue_body(*d, *b, id); });
                  }});
-  out.push_back({"queue delete", 1, 1, [d](Shard& s, ControlRequest r, ControlReply reply) {
-                   on_lane(s, std::move(reply), [d, id = r.args[0]] {
-                     return with_queue_id(id, [d](QueueId q) { return QueueStore::delete_message(*d, q); });
+  out.push_back({"queue delete", 1, 1, [d, b](Shard& s, ControlRequest r, ControlReply reply) {
+                   on_lane(s, std::move(reply), [d, b, id = r.args[0]] {
+                     return with_queue_id(id, [d, b](QueueId q) { return QueueStore::delete_message(*d, *b, q); });
                    });
                  }});
   for (bool hold : {true, false}) {
@@ -229,9 +230,9 @@ void add_account_commands(std::vector<ControlCommand>& out, Database& db, SmtpSe
 
 }  // namespace
 
-std::vector<ControlCommand> admin_commands(Database& db, SmtpService& smtp) {
+std::vector<ControlCommand> admin_commands(Database& db, BodyStore& bodies, SmtpService& smtp) {
   std::vector<ControlCommand> out;
-  add_queue_commands(out, db);
+  add_queue_commands(out, db, bodies);
   add_account_commands(out, db, smtp);
   return out;
 }

@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "core/control/control_service.h"
+#include "store/body/body_store.h"
 #include "store/db/database.h"
 
 namespace rm {
 
 class SmtpService;
 
-std::vector<ControlCommand> admin_commands(Database& db, SmtpService& smtp);
+std::vector<ControlCommand> admin_commands(Database& db, BodyStore& bodies, SmtpService& smtp);
 
 }  // namespace rm

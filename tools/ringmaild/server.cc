@@ -80,10 +80,12 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   }
   (*db)->set_min_free_bytes((uint64_t{options.store.min_free_mib} << 20) +
                             uint64_t{options.smtp.message_bytes_max} * 3 / 2);
-  // Chunks of messages whose commit never happened (a crash mid-DATA) are garbage.
-  if (Status s = QueueStore::remove_orphan_chunks(**db); !s.ok()) {
-    RM_LOG(kWarn, "orphan_cleanup_failed").kv("error", s);
+  Result<std::unique_ptr<BodyStore>> bodies = BodyStore::open(paths.data_dir + "/bodies");
+  if (!bodies.ok()) {
+    return bodies.status();
   }
+  // Registers the segments queued messages use; removes what a crash left unreferenced.
+  RM_RETURN_IF_ERROR(QueueStore::recover(**db, **bodies));
   Result<std::shared_ptr<const Directory>> directory = load_directory(**db);
   if (!directory.ok()) {
     return directory.status();
@@ -93,9 +95,9 @@ Status run_server(const Options& options, const ServerPaths& paths) {
     return tls.status();
   }
   Runtime runtime(options);
-  SmtpService smtp_service(options, runtime, **db, *directory, *tls);
+  SmtpService smtp_service(options, runtime, **db, **bodies, *directory, *tls);
   ControlContext control{&runtime, kRingmailVersion, paths.data_dir, std::time(nullptr),
-                         admin_commands(**db, smtp_service)};
+                         admin_commands(**db, **bodies, smtp_service)};
   runtime.add_listener(ListenerSpec{"control", "", 0, paths.control_socket,
                                     control_service_factory(control), "", false,
                                     size_t{1} << 30});

@@ -32,7 +32,7 @@ smtp::Reply store_failure_reply(const Status& status) {
 }
 
 Envelope make_envelope(const smtp::Draft& draft, QueueId id, const std::string& client,
-                       std::string_view listener, uint64_t body_bytes, uint32_t chunks) {
+                       std::string_view listener, uint64_t body_bytes) {
   Envelope env;
   env.id = id;
   env.sender = draft.sender;
@@ -45,7 +45,6 @@ Envelope make_envelope(const smtp::Draft& draft, QueueId id, const std::string& 
   env.listener = std::string(listener);
   env.received_unix_ms = static_cast<int64_t>(std::time(nullptr)) * 1000;
   env.body_bytes = body_bytes;
-  env.body_chunks = chunks;
   env.body_type = static_cast<uint8_t>(draft.params.body);
   env.smtputf8 = draft.params.smtputf8;
   env.ret = static_cast<uint8_t>(draft.params.ret);
@@ -203,14 +202,15 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
       return;
     }
     body_bytes_ += body.size();
-    state_.queue->append_chunk(id_, chunks_++, std::move(body));
+    state_.queue->append_chunk(id_, std::move(body));
+    ++chunks_;
     body.clear();
   }
 
   // Chunks already written for a message that will never be committed.
   void discard_partial_body() {
     if (chunks_ > 0) {
-      state_.queue->discard(id_, chunks_);
+      state_.queue->discard(id_);
       chunks_ = 0;
       body_bytes_ = 0;
     }
@@ -220,8 +220,7 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     std::string last = std::move(session_.body());
     session_.body().clear();
     body_bytes_ += last.size();
-    const uint32_t chunks = chunks_ + 1;  // the last chunk is always written by the commit
-    Envelope env = make_envelope(session_.draft(), id_, client_, conn.listener(), body_bytes_, chunks);
+    Envelope env = make_envelope(session_.draft(), id_, client_, conn.listener(), body_bytes_);
     const uint64_t conn_id = conn.id();
     Connection* connection = &conn;
     state_.queue->commit(std::move(env), std::move(last),

@@ -33,10 +33,11 @@ smtp::SessionConfig make_session_config(const Options& options, SmtpPort port) {
 }  // namespace
 
 SmtpService::SmtpService(const Options& options, Runtime& runtime, Database& db,
-                         std::shared_ptr<const Directory> directory, std::shared_ptr<TlsContext> tls)
+                         BodyStore& bodies, std::shared_ptr<const Directory> directory, std::shared_ptr<TlsContext> tls)
     : options_(options),
       runtime_(runtime),
       db_(db),
+      bodies_(bodies),
       tls_(std::move(tls)),
       configs_{make_session_config(options, SmtpPort::kMx),
                make_session_config(options, SmtpPort::kSubmission),
@@ -73,7 +74,10 @@ SmtpService::ShardState& SmtpService::shard_state(Shard& shard) {
   std::unique_ptr<ShardState>& slot = shards_[static_cast<size_t>(shard.index())];
   if (!slot) {  // only this shard's thread touches its slot
     slot = std::make_unique<ShardState>();
-    slot->queue = std::make_unique<QueueStore>(shard, db_);
+    slot->queue = std::make_unique<QueueStore>(
+        shard, db_, bodies_,
+        QueueStore::Config{.segment_bytes = uint64_t{options_.store.body_segment_mib} << 20,
+                           .inline_body_max = options_.store.inline_body_bytes_max});
     slot->ids = std::make_unique<QueueIdGenerator>(shard.index());
     slot->auth_throttle = std::make_unique<AuthThrottle>(options_.smtp.auth_failures_before_delay,
                                                          options_.smtp.auth_failures_max,

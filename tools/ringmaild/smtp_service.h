@@ -35,7 +35,7 @@ enum class SmtpPort { kMx, kSubmission, kSubmissions };
 class SmtpService {
  public:
   // `directory` is the snapshot loaded at start; later ones arrive via publish_directory.
-  SmtpService(const Options& options, Runtime& runtime, Database& db,
+  SmtpService(const Options& options, Runtime& runtime, Database& db, BodyStore& bodies,
               std::shared_ptr<const Directory> directory, std::shared_ptr<TlsContext> tls);
   ~SmtpService();
 
@@ -72,6 +72,7 @@ class SmtpService {
   const Options options_;
   Runtime& runtime_;
   Database& db_;
+  BodyStore& bodies_;
   std::shared_ptr<TlsContext> tls_;
   std::vector<Cidr> trusted_;
   std::vector<std::string> local_domains_;  // lower case
