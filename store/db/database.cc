@@ -6,7 +6,10 @@
 
 #include <mutex>
 
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
+
+#include <cstring>
 
 #include <utility>
 #include <vector>
@@ -30,8 +33,34 @@ rocksdb::DBOptions db_options() {
   return options;
 }
 
+// Adds 8-byte little-endian signed counters: reference counts that writers on several
+// threads change with Merge, never read-modify-write.
+class CounterAddOperator final : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    const int64_t sum = read(existing) + read(&value);
+    new_value->assign(8, '\0');
+    std::memcpy(new_value->data(), &sum, 8);
+    return true;
+  }
+  const char* Name() const override { return "rm.CounterAdd"; }
+
+ private:
+  static int64_t read(const rocksdb::Slice* s) {
+    int64_t v = 0;
+    if (s != nullptr && s->size() == 8) {
+      std::memcpy(&v, s->data(), 8);
+    }
+    return v;
+  }
+};
+
 rocksdb::ColumnFamilyOptions family_options(Family family) {
   rocksdb::ColumnFamilyOptions options;
+  if (family == Family::kMailbox) {
+    options.merge_operator = std::make_shared<CounterAddOperator>();
+  }
   if (family == Family::kBlob) {
     // Bodies go to blob files: compaction moves only their small references.
     options.enable_blob_files = true;

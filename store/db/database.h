@@ -1,8 +1,10 @@
 // Database: the one RocksDB database under the data directory, with a column family per
 // kind of record ("default", "queue", "blob", "mailbox", "account").
 //
-// "blob" holds message bodies and uses integrated BlobDB (values of 4 KiB and more go to
-// blob files and skip compaction). The WAL stays on; a synced write (write(batch, true))
+// "blob" holds small message bodies stored with their envelope (larger ones live in the
+// BodyStore's segment files) and uses integrated BlobDB (values of 4 KiB and more go to blob
+// files and skip compaction). "mailbox" has a merge operator that adds 8-byte counters. The
+// WAL stays on; a synced write (write(batch, true))
 // is durable when it returns, and syncs every earlier unsynced write with it.
 // Every call blocks (disk I/O): run them on a blocking lane or an admin thread, never on a
 // reactor thread.

@@ -25,7 +25,6 @@ namespace rm {
 
 inline constexpr size_t kEnvelopeRecipientsMax = 100000;
 inline constexpr size_t kEnvelopeStringBytesMax = 64 * 1024;
-inline constexpr size_t kEnvelopeExtentsMax = 1 << 20;
 inline constexpr uint8_t kEnvelopeVersion = 2;
 
 // Envelope::body_type
@@ -44,6 +43,9 @@ struct Recipient {
   uint8_t notify = 0;  // DSN NOTIFY= bits, as the SMTP layer defines them
   std::string orcpt;   // DSN ORCPT=, "" when absent
   State state = State::kPending;
+  // The last attempt's outcome as the remote server or local agent said it, e.g.
+  // "550 5.1.1 <bob@example.net>: user unknown (mx.example.net)"; "" before any attempt.
+  std::string last_reply;
 
   friend bool operator==(const Recipient&, const Recipient&) = default;
 };
@@ -64,6 +66,9 @@ struct Envelope {
   uint8_t ret = kRetUnset;  // 0 unset, 1 full, 2 hdrs
   std::string envid;
   bool held = false;
+  // Delivery: attempts made so far, and when the next one is due (0: at once).
+  uint32_t attempts = 0;
+  int64_t next_attempt_unix_ms = 0;
 
   friend bool operator==(const Envelope&, const Envelope&) = default;
 };

@@ -211,7 +211,8 @@ void QueueStore::append_chunk(QueueId id, std::string bytes) {
   submit();
 }
 
-void QueueStore::commit(Envelope envelope, std::string last_chunk, Done done) {
+void QueueStore::commit(Envelope envelope, std::string last_chunk, Done done,
+                        bool inline_allowed) {
   RM_ASSERT(done);
   const uint64_t bytes = last_chunk.size() + 256;  // the envelope, roughly
   pending_->bytes += bytes;
@@ -222,7 +223,8 @@ void QueueStore::commit(Envelope envelope, std::string last_chunk, Done done) {
     open_bodies_.erase(it);
   }
   envelope.body_extents = chunks;
-  if (chunks.empty() && !last_chunk.empty() && last_chunk.size() <= config_.inline_body_max) {
+  if (inline_allowed && chunks.empty() && !last_chunk.empty() &&
+      last_chunk.size() <= config_.inline_body_max) {
     envelope.body_extents.push_back(BodyExtent{
         kInlineBodySegment, 0, static_cast<uint32_t>(last_chunk.size()), crc32c(last_chunk)});
   } else if (!last_chunk.empty()) {
@@ -464,8 +466,9 @@ Status QueueStore::set_held(Database& db, QueueId id, bool held) {
   return db.write(batch, true);
 }
 
-Status QueueStore::recover(Database& db, BodyStore& bodies) {
-  std::unordered_map<uint64_t, uint64_t> refs;
+Status QueueStore::recover(Database& db, BodyStore& bodies,
+                           std::unordered_map<uint64_t, uint64_t> other_refs) {
+  std::unordered_map<uint64_t, uint64_t> refs = std::move(other_refs);
   const Status status =
       db.scan(Family::kQueue, "", "", [&](std::string_view key, std::string_view value) {
         const std::optional<QueueId> id = queue_id_from_key(key);

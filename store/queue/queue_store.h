@@ -77,7 +77,9 @@ class QueueStore {
   // Queues the synced write of the last chunk (may be empty) and the envelope, whose
   // body_extents this fills in (body_bytes must be the size of every chunk together).
   // `done` runs later on this shard: OK once synced, otherwise the error.
-  void commit(Envelope envelope, std::string last_chunk, Done done);
+  // `inline_allowed` false keeps even a small body in segment files (it will be referenced
+  // by mailboxes, which outlive the queue entry).
+  void commit(Envelope envelope, std::string last_chunk, Done done, bool inline_allowed = true);
   // Forgets the chunks of a message that will not be committed (the session ended
   // mid-message) and frees their bytes. What a crash leaves behind, recover removes.
   void discard(QueueId id);
@@ -102,7 +104,9 @@ class QueueStore {
   // Counts the references queued messages hold on body segments and lets the BodyStore
   // remove what no message references (a crash mid-message). Run once at start, before any
   // QueueStore writes.
-  static Status recover(Database& db, BodyStore& bodies);
+  // `other_refs`: the references other records hold (mailboxes), per segment.
+  static Status recover(Database& db, BodyStore& bodies,
+                        std::unordered_map<uint64_t, uint64_t> other_refs = {});
 
   // The writes one lane job carries (defined in the .cc).
   struct Group;

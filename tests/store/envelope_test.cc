@@ -31,6 +31,9 @@ Envelope sample_envelope() {
   e.ret = kRetHdrs;
   e.envid = "QQ314159";
   e.held = true;
+  e.recipients[1].last_reply = "550 5.1.1 <carol@example.com>: user unknown (mx.example.com)";
+  e.attempts = 7;
+  e.next_attempt_unix_ms = 1700000300000;
   return e;
 }
 
@@ -99,9 +102,9 @@ TEST(EnvelopeTest, NonCanonicalEncodingsAreRefused) {
   expect_corrupt(bad);
   // id 0 written as a two-byte varint.
   expect_corrupt(good.substr(0, 1) + "\x80" + good.substr(1));
-  // A flag that is neither 0 nor 1 (held is the last byte).
+  // A flag that is neither 0 nor 1 (held comes before attempts and next_attempt_unix_ms).
   bad = good;
-  bad.back() = 2;
+  bad[bad.size() - 3] = 2;
   expect_corrupt(bad);
   // An 11-byte varint for the id.
   expect_corrupt(good.substr(0, 1) + std::string(10, '\xff') + '\x01' + good.substr(2));

@@ -11,6 +11,7 @@
 #include "core/runtime/runtime.h"
 #include "core/services/fixed_reply.h"
 #include "store/db/database.h"
+#include "store/mailbox/mailbox_store.h"
 #include "store/queue/queue_store.h"
 #include "tls/certificate.h"
 #include "tls/thread_caches.h"
@@ -84,8 +85,13 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   if (!bodies.ok()) {
     return bodies.status();
   }
-  // Registers the segments queued messages use; removes what a crash left unreferenced.
-  RM_RETURN_IF_ERROR(QueueStore::recover(**db, **bodies));
+  // Registers the segments queued messages and mailboxes use; removes what a crash left
+  // unreferenced.
+  Result<std::unordered_map<uint64_t, uint64_t>> mailbox_refs = MailboxStore::segment_refs(**db);
+  if (!mailbox_refs.ok()) {
+    return mailbox_refs.status();
+  }
+  RM_RETURN_IF_ERROR(QueueStore::recover(**db, **bodies, std::move(*mailbox_refs)));
   Result<std::shared_ptr<const Directory>> directory = load_directory(**db);
   if (!directory.ok()) {
     return directory.status();
