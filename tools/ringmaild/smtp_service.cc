@@ -1,5 +1,7 @@
 #include "tools/ringmaild/smtp_service.h"
 
+#include "store/account/address_resolver.h"
+
 #include <algorithm>
 #include <functional>
 
@@ -96,6 +98,20 @@ AuthThrottle& SmtpService::throttle_here() {
   return *shard_state(*shard).auth_throttle;
 }
 
+namespace {
+
+// Whether a local-domain address reaches anything (an account, an alias, a catch-all).
+bool resolves_locally(const Directory& dir, const std::string& address) {
+  for (const DeliveryTarget& target : resolve_address(dir, address)) {
+    if (target.kind != DeliveryTarget::Kind::kRemote || target.address != address) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 smtp::Reply SmtpService::check_recipient(const smtp::RecipientRequest& request,
                                          const Directory& dir) const {
   const std::string domain = lower_ascii(request.mailbox.domain);
@@ -106,7 +122,7 @@ smtp::Reply SmtpService::check_recipient(const smtp::RecipientRequest& request,
   }
   if (is_local) {
     // postmaster must always be accepted (RFC 5321 §4.5.1).
-    if (local == "postmaster" || dir.password_hash(local + "@" + domain) != nullptr) {
+    if (local == "postmaster" || resolves_locally(dir, local + "@" + domain)) {
       return {250, "2.1.5", "Ok"};
     }
     return {550, "5.1.1", "<" + request.mailbox.address() + ">: Recipient address rejected: User unknown"};
