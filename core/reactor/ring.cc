@@ -23,6 +23,9 @@ constexpr NeededOp kNeededOps[] = {
     {IORING_OP_TIMEOUT_REMOVE, "IORING_OP_TIMEOUT_REMOVE"},
     {IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL"},
     {IORING_OP_POLL_ADD, "IORING_OP_POLL_ADD"},
+    {IORING_OP_POLL_REMOVE, "IORING_OP_POLL_REMOVE"},
+    {IORING_OP_CONNECT, "IORING_OP_CONNECT"},
+    {IORING_OP_LINK_TIMEOUT, "IORING_OP_LINK_TIMEOUT"},
 };
 
 Status probe_opcodes(io_uring* ring) {
@@ -114,6 +117,13 @@ io_uring_sqe* Ring::next_sqe() {
     sqe = io_uring_get_sqe(&ring_);
   }
   return sqe;
+}
+
+void Ring::reserve_sqes(unsigned n) {
+  RM_ASSERT(n <= ring_.sq.ring_entries);
+  while (io_uring_sq_space_left(&ring_) < n) {
+    io_uring_submit(&ring_);
+  }
 }
 
 int Ring::submit_and_wait(unsigned wait_nr) {

@@ -28,6 +28,9 @@ class Ring {
   io_uring* raw() { return &ring_; }
   // A free SQE; when the SQ is full it submits what is queued first, so it never fails.
   io_uring_sqe* next_sqe();
+  // Makes room for `n` SQEs (submitting what is queued if needed), so that the next `n`
+  // next_sqe() calls submit nothing in between: a linked chain must go in one submission.
+  void reserve_sqes(unsigned n);
   // Submits queued SQEs and waits for at least `wait_nr` completions (0 = don't wait).
   // Returns the number submitted or a negative errno (-EINTR and -ETIME are normal).
   int submit_and_wait(unsigned wait_nr);

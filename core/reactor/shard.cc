@@ -32,6 +32,8 @@ constexpr uint16_t kBufferGroup = 0;
 constexpr int kInboxBatch = 256;
 // After accept fails for want of descriptors or memory.
 constexpr int64_t kAcceptRetryMs = 100;
+// Marks a timer-wheel owner id as a shard timer rather than a connection deadline.
+constexpr uint64_t kTimerOwnerTag = uint64_t{1} << 63;
 
 }  // namespace
 
@@ -111,10 +113,19 @@ Status Shard::run(const std::function<void(Status)>& started) {
       timers_->cancel(slot.conn->timer_);  // the wheel outlives the connections
     }
   }
+  for (uint64_t key : shard_timers_.keys()) {
+    cancel_timer(key);
+  }
+  deferred_.clear();
   buffers_->detach_from_ring();
   ring_.reset();
   buffers_.reset();
   slots_.clear();
+  watches_.clear();
+  for (uint64_t key : connects_.keys()) {  // none unless the loop ended without a drain
+    ::close(connects_.find(key)->fd);
+  }
+  connects_.clear();
   for (ShardListener& listener : listeners_) {
     if (listener.fd >= 0) {
       ::close(listener.fd);
@@ -134,7 +145,7 @@ void Shard::loop() {
     if (stopped_) {
       break;
     }
-    busy = busy || !resume_.empty() || !dirty_.empty();
+    busy = busy || !resume_.empty() || !dirty_.empty() || !deferred_.empty();
     bool backlog = false;
     for (const auto& queue : backlog_) {
       backlog = backlog || !queue.empty();
@@ -209,8 +220,15 @@ void Shard::dispatch(const Completion& c) {
     case Op::kSignal:
       on_signal();
       break;
+    case Op::kConnect:
+      on_connect(key, c);
+      break;
+    case Op::kWatch:
+      on_watch(key, c);
+      break;
     case Op::kCancel:
     case Op::kTimerRemove:
+    case Op::kLinkTimeout:
       break;
   }
 }
@@ -218,6 +236,7 @@ void Shard::dispatch(const Completion& c) {
 // Work that is cheaper done once per batch: output gathered into one sendmsg per
 // connection, receives re-armed after buffers came back, buffers published to the kernel.
 void Shard::after_batch() {
+  run_deferred();
   for (size_t i = 0; i < resume_.size(); ++i) {  // handlers may add to resume_
     if (Connection* conn = find(resume_[i])) {
       conn->resume_pending_ = false;
@@ -428,6 +447,22 @@ void Shard::refuse_overloaded(const ShardListener& listener, int fd) {
 }
 
 void Shard::open_connection(const ShardListener& listener, int fd) {
+  sockaddr_storage addr;
+  socklen_t addr_len = sizeof addr;
+  std::string peer = "local";
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0) {
+    peer = format_peer_address(addr, addr_len);
+  }
+  const ListenerSpec& spec = *listener.spec;
+  Connection& conn = register_connection(fd, std::move(peer), spec.name, spec.counts_toward_limit,
+                                         spec.output_bytes_max);
+  bump(counters_.accepted, 1);
+  RM_LOG(kDebug, "accept").kv("conn", conn.id()).kv("listener", spec.name).kv("peer", conn.peer());
+  start_connection(conn, spec.factory);
+}
+
+Connection& Shard::register_connection(int fd, std::string peer, std::string_view name,
+                                       bool counted, size_t output_bytes_max) {
   uint32_t slot_index;
   if (!free_slots_.empty()) {
     slot_index = free_slots_.back();
@@ -439,26 +474,22 @@ void Shard::open_connection(const ShardListener& listener, int fd) {
   }
   Slot& slot = slots_[slot_index];
   const uint64_t key = make_conn_key(slot_index, slot.generation);
-  sockaddr_storage addr;
-  socklen_t addr_len = sizeof addr;
-  std::string peer = "local";
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0) {
-    peer = format_peer_address(addr, addr_len);
-  }
   const uint64_t log_id =
       next_log_serial_++ * static_cast<uint64_t>(runtime_.shard_count()) + static_cast<uint64_t>(index_);
-  slot.conn = std::make_unique<Connection>(*this, key, log_id, fd, std::move(peer),
-                                           listener.spec->name);
+  slot.conn = std::make_unique<Connection>(*this, key, log_id, fd, std::move(peer), name);
   Connection& conn = *slot.conn;
   ++live_connections_;
-  conn.counted_ = listener.spec->counts_toward_limit;
-  conn.output_bytes_max_ = listener.spec->output_bytes_max != 0 ? listener.spec->output_bytes_max
-                                                                : options_.limits.output_buffer_bytes_max;
+  conn.counted_ = counted;
+  conn.output_bytes_max_ =
+      output_bytes_max != 0 ? output_bytes_max : options_.limits.output_buffer_bytes_max;
   limited_connections_ += conn.counted_ ? 1 : 0;
-  bump(counters_.accepted, 1);
   bump(counters_.open, 1);
-  RM_LOG(kDebug, "accept").kv("conn", log_id).kv("listener", listener.spec->name).kv("peer", conn.peer());
-  conn.handler_ = listener.spec->factory(conn);
+  return conn;
+}
+
+void Shard::start_connection(Connection& conn, const HandlerFactory& factory) {
+  conn.handler_ = factory(conn);
+  RM_ASSERT_MSG(conn.handler_ != nullptr, "a handler factory returned no handler");
   arm_recv(conn);
   conn.handler_->on_open(conn);
   mark_dirty(conn);
@@ -628,7 +659,10 @@ void Shard::expire_deadlines() {
   retry_accepts(now);
   timers_->expire(now, due_);
   for (uint64_t key : due_) {
-    if (Connection* conn = find(key); conn != nullptr && conn->state_ != Connection::State::kClosing) {
+    if (key & kTimerOwnerTag) {
+      fire_timer(key & ~kTimerOwnerTag);
+    } else if (Connection* conn = find(key);
+               conn != nullptr && conn->state_ != Connection::State::kClosing) {
       bump(counters_.deadlines_fired, 1);
       RM_LOG(kDebug, "deadline").kv("conn", conn->log_id_);
       conn->handler_->on_deadline(*conn);
@@ -643,6 +677,55 @@ void Shard::expire_deadlines() {
         slot.conn->abort();
       }
     }
+  }
+}
+
+// ---- one-shot timers and deferred tasks ----
+
+uint64_t Shard::start_timer(int64_t deadline_ms, TimerCallback callback) {
+  RM_ASSERT(current() == this && callback);
+  const uint64_t key = shard_timers_.insert(ShardTimer{TimerNode{}, std::move(callback)});
+  ShardTimer& timer = *shard_timers_.find(key);
+  timer.node.owner = key | kTimerOwnerTag;
+  timers_->schedule(timer.node, deadline_ms);
+  return key;
+}
+
+bool Shard::cancel_timer(uint64_t id) {
+  ShardTimer* timer = shard_timers_.find(id);
+  if (timer == nullptr) {
+    return false;
+  }
+  timers_->cancel(timer->node);
+  shard_timers_.erase(id);
+  return true;
+}
+
+void Shard::fire_timer(uint64_t key) {
+  ShardTimer* timer = shard_timers_.find(key);
+  if (timer == nullptr) {
+    return;
+  }
+  TimerCallback callback = std::move(timer->callback);
+  shard_timers_.erase(key);  // the wheel has unlinked the node already
+  callback();
+}
+
+void Shard::defer(Task task) {
+  RM_ASSERT(current() == this);
+  deferred_.push_back(std::move(task));
+}
+
+// Tasks deferred while these run wait for the next pass, so a task that defers itself
+// cannot keep the shard from the network.
+void Shard::run_deferred() {
+  if (deferred_.empty()) {
+    return;
+  }
+  std::vector<Task> batch;
+  batch.swap(deferred_);
+  for (Task& task : batch) {
+    task();
   }
 }
 
@@ -685,6 +768,7 @@ void Shard::begin_drain() {
       listener.fd = -1;
     }
   }
+  cancel_connects_for_shutdown();
   for (Slot& slot : slots_) {
     if (slot.conn && slot.conn->open() && !slot.conn->shutdown_called_) {
       slot.conn->shutdown_called_ = true;
@@ -696,7 +780,7 @@ void Shard::begin_drain() {
 }
 
 void Shard::check_drain_done() {
-  if (!draining_ || live_connections_ > 0) {
+  if (!draining_ || live_connections_ > 0 || !connects_.empty()) {
     return;
   }
   for (const ShardListener& listener : listeners_) {

@@ -4,7 +4,12 @@
 //
 // The loop: run the Tasks other threads sent; flush output and re-arm receives; sleep in
 // the kernel until a completion arrives; copy the ready completions into a run queue; then
-// dispatch them (never from inside CQE iteration); then expire deadlines.
+// dispatch them (never from inside CQE iteration); then expire deadlines and timers.
+//
+// Besides accepted connections a shard makes outbound connections (connect()), watches
+// descriptors it does not own (watch_fd()), runs one-shot timers (start_timer()) and tasks
+// deferred to the end of the current batch (defer()): what a resolver or an SMTP client
+// on the shard needs.
 // Thread-safety: every method runs on the shard's own thread, except wake() and the queue
 // producers reached through Runtime.
 #pragma once
@@ -27,8 +32,11 @@
 #include "core/config/options.h"
 #include "core/reactor/buffer_ring.h"
 #include "core/reactor/connection.h"
+#include "core/reactor/fd_watch.h"
 #include "core/reactor/listener.h"
+#include "core/reactor/outbound.h"
 #include "core/reactor/ring.h"
+#include "core/reactor/slot_table.h"
 #include "core/reactor/timer_wheel.h"
 
 namespace rm {
@@ -47,6 +55,8 @@ struct ShardCounters {
   std::atomic<uint64_t> recv_enobufs{0};
   std::atomic<uint64_t> deadlines_fired{0};
   std::atomic<uint64_t> tasks_run{0};
+  std::atomic<uint64_t> outbound_connected{0};
+  std::atomic<uint64_t> outbound_failed{0};
 };
 
 struct ShardListener {
@@ -88,6 +98,38 @@ class Shard {
   // Stop accepting, ask every session to finish, force-close after the drain bound.
   void begin_drain();
 
+  // -- outbound connections, descriptor watches, timers (this shard's thread only) --
+
+  // Starts a TCP connect (see outbound.h). Later, on this thread and never inside this
+  // call, exactly one of these runs: `on_connected` (it returns the handler; the handler's
+  // on_open() follows) or `on_failed` — unless cancel_connect() comes first. Returns an id
+  // for cancel_connect().
+  uint64_t connect(const ConnectSpec& spec, HandlerFactory on_connected, ConnectFailed on_failed);
+  // Abandons a connect still in progress; neither callback runs and the socket is closed
+  // once the kernel lets go of it. False when `id` is no longer pending.
+  bool cancel_connect(uint64_t id);
+  size_t pending_connects() const { return connects_.size(); }
+
+  // Reports readiness of `fd` (POLLIN and/or POLLOUT in `events`) to `callback` until
+  // unwatch_fd(); see fd_watch.h. The fd stays the caller's: unwatch it before closing it.
+  // When the poll itself fails (a bad descriptor) the callback gets POLLERR | POLLNVAL once
+  // and the watch goes quiet.
+  uint64_t watch_fd(int fd, uint32_t events, WatchCallback callback,
+                    WatchMode mode = WatchMode::kLevel);
+  // No callback for `id` runs after this returns. Unknown ids are ignored.
+  void unwatch_fd(uint64_t id);
+  size_t fd_watches() const { return watches_.size(); }
+
+  // Runs `callback` once at `deadline_ms` (monotonic; rounded up to runtime.timer_tick_ms).
+  using TimerCallback = std::function<void()>;
+  uint64_t start_timer(int64_t deadline_ms, TimerCallback callback);
+  // False when the timer already ran or was cancelled.
+  bool cancel_timer(uint64_t id);
+
+  // Runs `task` on this shard once the current batch of completions has been handled:
+  // later, but before the shard sleeps. For callbacks that must not run inside the caller.
+  void defer(Task task);
+
   // -- for Connection --
   void mark_dirty(Connection& conn);
   void mark_resume(Connection& conn);
@@ -128,6 +170,11 @@ class Shard {
   void on_accept(uint32_t listener_index, const Completion& c);
   void retry_accepts(int64_t now_ms);
   void open_connection(const ShardListener& listener, int fd);
+  // Registers a connection on `fd` (the shard owns the fd from here on).
+  Connection& register_connection(int fd, std::string peer, std::string_view name, bool counted,
+                                  size_t output_bytes_max);
+  // Builds its handler, arms its receive and runs on_open().
+  void start_connection(Connection& conn, const HandlerFactory& factory);
   void refuse_overloaded(const ShardListener& listener, int fd);
   Connection* find(uint64_t key);
   void arm_recv(Connection& conn);
@@ -136,6 +183,44 @@ class Shard {
   void on_send(Connection& conn, const Completion& c);
   void progress_close(Connection& conn);
   void release(Connection& conn);
+
+  // outbound.cc
+  enum class ConnectCancel : uint8_t { kNone, kByCaller, kShutdown };
+  struct PendingConnect {
+    int fd = -1;
+    SocketAddress destination;  // the kernel reads it while the connect is in flight
+    __kernel_timespec timeout{};
+    size_t output_bytes_max = 0;
+    HandlerFactory on_connected;
+    ConnectFailed on_failed;
+    bool submitted = false;  // an SQE is in flight
+    ConnectCancel cancel = ConnectCancel::kNone;
+  };
+  Status open_connect_socket(const ConnectSpec& spec, PendingConnect& pending);
+  void submit_connect(uint64_t key, PendingConnect& pending, uint32_t timeout_ms);
+  void on_connect(uint64_t key, const Completion& c);
+  void fail_connect_later(uint64_t key, Status status);
+  void cancel_connects_for_shutdown();
+
+  // fd_watch.cc
+  struct FdWatch {
+    int fd = -1;
+    uint32_t events = 0;
+    WatchMode mode = WatchMode::kLevel;
+    // Shared so that a callback that unwatches itself is not destroyed while it runs.
+    std::shared_ptr<WatchCallback> callback;
+    bool armed = false;      // a poll is in flight
+    bool multishot = false;  // ... and it is a multishot one
+  };
+  void arm_watch(uint64_t key, FdWatch& watch);
+  void on_watch(uint64_t key, const Completion& c);
+
+  struct ShardTimer {
+    TimerNode node;
+    TimerCallback callback;
+  };
+  void fire_timer(uint64_t key);
+  void run_deferred();
 
   void arm_wake_read();
   void arm_signal_read();
@@ -165,6 +250,13 @@ class Shard {
   std::vector<uint64_t> rearm_;
   std::vector<uint64_t> due_;
 
+  SlotTable<PendingConnect> connects_;
+  SlotTable<FdWatch> watches_;
+  bool multishot_poll_ = true;  // until the kernel refuses one
+  std::vector<Task> deferred_;
+  // Declared before timers_ so that it is destroyed after it: the wheel unlinks the nodes
+  // still scheduled when it goes, and they must still exist then.
+  SlotTable<ShardTimer> shard_timers_;
   std::unique_ptr<TimerWheel> timers_;
   std::optional<int64_t> timer_armed_ms_;
   uint64_t timer_generation_ = 0;

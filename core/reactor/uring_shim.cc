@@ -47,4 +47,8 @@ void prep_recv_multishot(io_uring_sqe* sqe, int fd, uint16_t group_id) {
   sqe->buf_group = group_id;
 }
 
+void prep_poll_multishot(io_uring_sqe* sqe, int fd, uint32_t poll_mask) {
+  io_uring_prep_poll_multishot(sqe, fd, poll_mask);
+}
+
 }  // namespace rm::uring_shim

@@ -24,4 +24,8 @@ void free_buf_ring(io_uring* ring, io_uring_buf_ring* br, uint32_t entries, uint
 // keeping the call here means a later API change touches one file).
 void prep_recv_multishot(io_uring_sqe* sqe, int fd, uint16_t group_id);
 
+// A multishot poll (IORING_POLL_ADD_MULTI, Linux 5.13+): one CQE per wake-up, with
+// IORING_CQE_F_MORE while it stays armed.
+void prep_poll_multishot(io_uring_sqe* sqe, int fd, uint32_t poll_mask);
+
 }  // namespace rm::uring_shim

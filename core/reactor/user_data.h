@@ -16,9 +16,13 @@ enum class Op : uint8_t {
   kTimerRemove,  // result ignored
   kWake,         // eventfd read
   kSignal,       // signalfd read
+  kConnect,      // key: pending connect key
+  kLinkTimeout,  // the timeout linked to a connect; result ignored
+  kWatch,        // key: fd watch key (a poll)
 };
 
-// Connection keys: low 24 bits slot index, next 32 bits generation.
+// Connection keys (and the keys of the other per-shard tables): low 24 bits slot index,
+// next 32 bits generation.
 constexpr uint64_t kSlotBits = 24;
 constexpr uint64_t kKeyMask = (uint64_t{1} << 56) - 1;
 

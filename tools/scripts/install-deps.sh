@@ -8,7 +8,7 @@ PACKAGES=(
   g++ clang clang-14 libclang-rt-14-dev llvm-14
   liburing-dev libwolfssl-dev libmimalloc-dev libsimdjson-dev librocksdb-dev libc-ares-dev
   libargon2-dev libgtest-dev libgmock-dev libbenchmark-dev
-  python3 procps swaks openssl
+  python3 procps swaks openssl dnsmasq-base
 )
 
 missing=()
