@@ -141,6 +141,14 @@ constexpr ConfigField kSchema[] = {
     StringList(RM_KEY(smtp.trusted_networks), check_cidr),
     Uint32(RM_KEY(smtp.body_chunk_bytes), 4096, 67108864),
 
+    Section("queue"),
+    Bool(RM_KEY(queue.deliver)),
+    Uint32(RM_KEY(queue.retry_initial_ms), 10, 86400000),
+    Uint32(RM_KEY(queue.retry_max_ms), 10, 604800000),
+    Uint32(RM_KEY(queue.lifetime_ms), 1000, 4000000000),
+    Uint32(RM_KEY(queue.deliveries_max), 1, 1000000),
+    Uint32(RM_KEY(queue.bounce_returned_bytes_max), 0, 67108864),
+
     Section("store"),
     Uint32(RM_KEY(store.min_free_mib), 0, 1048576),
     Uint32(RM_KEY(store.inline_body_bytes_max), 0, 1048576),

@@ -89,6 +89,15 @@ struct StoreOptions {
   uint32_t body_segment_mib = 128;
 };
 
+struct QueueOptions {
+  bool deliver = true;                  // false: accept and keep everything queued (hold)
+  uint32_t retry_initial_ms = 300000;   // first retry after a temporary failure: 5 minutes
+  uint32_t retry_max_ms = 14400000;     // the back-off doubles up to this: 4 hours
+  uint32_t lifetime_ms = 432000000;     // then the message bounces: 5 days
+  uint32_t deliveries_max = 1000;       // messages in delivery at once, per shard
+  uint32_t bounce_returned_bytes_max = 50000;  // of the original in a bounce (RET=FULL)
+};
+
 struct TlsOptions {
   std::string certificate_file;  // PEM; "" = a self-signed one made in DATA/tls/ at first start
   std::string key_file;          // PEM private key for certificate_file
@@ -98,6 +107,7 @@ struct Options {
   ServerOptions server;
   ListenersOptions listeners;
   SmtpOptions smtp;
+  QueueOptions queue;
   TlsOptions tls;
   StoreOptions store;
   RuntimeOptions runtime;

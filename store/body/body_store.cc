@@ -141,7 +141,7 @@ void BodyStore::add_refs(std::span<const BodyExtent> extents) {
   }
 }
 
-void BodyStore::release(std::span<const BodyExtent> extents) {
+void BodyStore::release(std::span<const BodyExtent> extents, bool free_bytes) {
   std::set<uint64_t> removed;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -158,7 +158,7 @@ void BodyStore::release(std::span<const BodyExtent> extents) {
     }
   }
   for (const BodyExtent& e : extents) {
-    if (e.segment != kInlineBodySegment && removed.count(e.segment) == 0) {
+    if (free_bytes && e.segment != kInlineBodySegment && removed.count(e.segment) == 0) {
       punch_extent(e);
     }
   }

@@ -11,8 +11,9 @@
 // Life of a segment: created open; written; sealed when its writer moves on (synced and
 // closed); removed as soon as it is sealed and no stored message references it. A message
 // takes one reference on each segment its extents touch (add_refs) when it is stored and
-// gives it back (release) when it is deleted; the bytes of a deleted body are freed at once
-// by punching a hole, so a long-held message keeps only its own bytes on disk.
+// gives it back (release) when it is deleted; the bytes of a deleted body nobody else shares
+// are freed at once by punching a hole, so a long-held message keeps little more than its
+// own bytes on disk.
 // Extents in kInlineBodySegment are not the BodyStore's: every call here skips them.
 // Crash safety: a body is synced before the envelope that references it is written, so an
 // envelope never points at bytes that were not durable. What a crash leaves unreferenced,
@@ -65,8 +66,10 @@ class BodyStore {
 
   // One more reference to every segment `extents` touch (a message being stored).
   void add_refs(std::span<const BodyExtent> extents);
-  // Gives back what add_refs took, frees the bytes, removes sealed segments left unreferenced.
-  void release(std::span<const BodyExtent> extents);
+  // Gives back what add_refs took and removes sealed segments left unreferenced. With
+  // `free_bytes` it also frees the extents' bytes at once (hole punch): only when no other
+  // record can reference the same bytes (a body delivered into mailboxes is shared).
+  void release(std::span<const BodyExtent> extents, bool free_bytes);
   // Frees bytes that were written but will never be referenced (a discarded message).
   void punch(std::span<const BodyExtent> extents);
 

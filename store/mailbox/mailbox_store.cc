@@ -150,7 +150,7 @@ Status MailboxStore::deliver(Database& db, BodyStore& bodies,
   for (MailboxDelivery* d : written) {
     d->status = status;
     if (!status.ok()) {
-      bodies.release(d->extents);
+      bodies.release(d->extents, /*free_bytes=*/false);  // the queue still has them
       d->uid = 0;
     }
   }
@@ -257,7 +257,7 @@ Status MailboxStore::remove(Database& db, BodyStore& bodies, std::string_view ac
             encode_mailbox_info(info));
   RM_RETURN_IF_ERROR(db.write(batch, true));
   for (const std::vector<BodyExtent>& extents : released) {
-    bodies.release(extents);
+    bodies.release(extents, /*free_bytes=*/false);  // other mailboxes may share them
   }
   return Status::Ok();
 }

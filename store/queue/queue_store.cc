@@ -118,7 +118,7 @@ bool write_commits(Database& db, BodyStore& bodies, std::vector<PendingCommit>& 
     if (commit.written) {
       commit.status = status;
       if (!status.ok()) {
-        bodies.release(commit.envelope.body_extents);
+        bodies.release(commit.envelope.body_extents, /*free_bytes=*/false);  // retried later
       }
     }
   }
@@ -319,6 +319,7 @@ void QueueStore::run_group(Database& db, BodyStore& bodies, SegmentWriter& write
 
 void QueueStore::on_group_done(const std::shared_ptr<Group>& group) {
   account(*group);
+  notify_listener(*group);
   const std::weak_ptr<char> life = life_;
   run_callbacks(*group);  // may queue more writes (kept pending: in_flight_ is still set)
   if (life.expired()) {
@@ -338,6 +339,17 @@ void QueueStore::account(const Group& group) {
     failed_chunk_ids_.erase(commit.envelope.id.value);
     auto& counter = commit.status.ok() ? counters_.commits : counters_.failures;
     counter.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void QueueStore::notify_listener(const Group& group) const {
+  if (!commit_listener_) {
+    return;
+  }
+  for (const PendingCommit& commit : group.commits) {
+    if (commit.status.ok()) {
+      commit_listener_(commit.envelope);
+    }
   }
 }
 
@@ -381,6 +393,17 @@ Result<std::string> read_inline(Database& db, const Envelope& envelope) {
     return Status::Internal("the body's size or checksum does not match its envelope");
   }
   return std::move(**value);
+}
+
+// A recipient already delivered may have its copy in a mailbox, which shares the body's
+// bytes: then they must not be freed with the queue entry.
+bool delivered_any(const Envelope& envelope) {
+  for (const Recipient& r : envelope.recipients) {
+    if (r.state == Recipient::State::kDelivered) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // Each segment once per envelope: the references add_refs takes for it.
@@ -450,7 +473,43 @@ Status QueueStore::delete_message(Database& db, BodyStore& bodies, QueueId id) {
   batch.Delete(db.handle(Family::kBlob), queue_keys::envelope_key(id));  // an inline body
   RM_RETURN_IF_ERROR(db.write(batch, true));
   if (envelope.ok()) {
-    bodies.release(envelope->body_extents);  // a corrupt envelope's body waits for recover
+    bodies.release(envelope->body_extents, !delivered_any(*envelope));
+  }
+  return Status::Ok();
+}
+
+Status QueueStore::update_envelope(Database& db, const Envelope& envelope) {
+  RM_RETURN_IF_ERROR(validate_envelope(envelope));
+  Result<std::optional<std::string>> bytes =
+      db.get(Family::kQueue, queue_keys::envelope_key(envelope.id));
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  if (!bytes->has_value()) {
+    return Status::NotFound("no queued message " + envelope.id.text());
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(db.handle(Family::kQueue), queue_keys::envelope_key(envelope.id),
+            encode_envelope(envelope));
+  return db.write(batch, true);
+}
+
+Status QueueStore::write_delivery_state(Database& db, BodyStore& bodies,
+                                        const std::vector<Envelope>& updated,
+                                        const std::vector<Envelope>& removed) {
+  rocksdb::WriteBatch batch;
+  for (const Envelope& e : updated) {
+    batch.Put(db.handle(Family::kQueue), queue_keys::envelope_key(e.id), encode_envelope(e));
+  }
+  for (const Envelope& e : removed) {
+    batch.Delete(db.handle(Family::kQueue), queue_keys::envelope_key(e.id));
+    if (is_inline(e)) {
+      batch.Delete(db.handle(Family::kBlob), queue_keys::envelope_key(e.id));
+    }
+  }
+  RM_RETURN_IF_ERROR(db.write(batch, true));
+  for (const Envelope& e : removed) {
+    bodies.release(e.body_extents, !delivered_any(e));
   }
   return Status::Ok();
 }

@@ -84,6 +84,12 @@ class QueueStore {
   // mid-message) and frees their bytes. What a crash leaves behind, recover removes.
   void discard(QueueId id);
 
+  // Called on this shard with every envelope whose commit succeeded, before the commit's
+  // own callback (the queue manager hears of new mail at once, without polling).
+  void set_commit_listener(std::function<void(const Envelope&)> listener) {
+    commit_listener_ = std::move(listener);
+  }
+
   // No write pending and no job in flight.
   bool idle() const;
   // Body and envelope bytes queued or in flight (for back-pressure).
@@ -99,6 +105,14 @@ class QueueStore {
   static Result<std::string> read_body(Database& db, BodyStore& bodies, const Envelope& envelope);
   // Deletes the envelope (synced), then frees its body; NotFound when not queued.
   static Status delete_message(Database& db, BodyStore& bodies, QueueId id);
+  // Replaces a queued message's envelope (delivery state), synced; NotFound when it is not
+  // queued any more. The body must not change.
+  static Status update_envelope(Database& db, const Envelope& envelope);
+  // The queue manager's group write: envelopes replaced and messages removed (`removed`
+  // with their envelopes, to free their bodies), all in one synced batch.
+  static Status write_delivery_state(Database& db, BodyStore& bodies,
+                                     const std::vector<Envelope>& updated,
+                                     const std::vector<Envelope>& removed);
   // Sets Envelope::held (a synced read-modify-write; the caller serialises writers).
   static Status set_held(Database& db, QueueId id, bool held);
   // Counts the references queued messages hold on body segments and lets the BodyStore
@@ -118,6 +132,7 @@ class QueueStore {
   void account(const Group& group);
   static void run_group(Database& db, BodyStore& bodies, SegmentWriter& writer, Group& group);
   static void run_callbacks(Group& group);
+  void notify_listener(const Group& group) const;
 
   BodyExtent place(std::string_view bytes);
   // An open (uncommitted) message holds its chunks' segments: a full segment is sealed
@@ -146,6 +161,7 @@ class QueueStore {
   // Messages whose chunk write failed: their commit must fail too.
   std::unordered_set<uint64_t> failed_chunk_ids_;
   QueueStoreCounters counters_;
+  std::function<void(const Envelope&)> commit_listener_;
   // Expires with the store; a completion that outlives it runs its callbacks and stops.
   std::shared_ptr<char> life_ = std::make_shared<char>(0);
 };

@@ -26,9 +26,11 @@ class Server:
         self.owns_dir = data_dir is None
         self.data = data_dir or tempfile.mkdtemp(prefix="ringmail-e2e-")
         self.ports = {name: free_port() for name in LISTENERS}
+        # Mail stays queued unless a test turns delivery on: intake tests read the queue.
         cfg = {"listeners": {n: {"port": p} for n, p in self.ports.items()},
                "runtime": {"shutdown_drain_ms": 2000},
-               "store": {"min_free_mib": 1}}
+               "store": {"min_free_mib": 1},
+               "queue": {"deliver": False}}
         for key, value in (config or {}).items():
             cfg.setdefault(key, {}).update(value)
         self.config_path = os.path.join(self.data, "test-config.json")
@@ -68,6 +70,25 @@ class Server:
 
     def body(self, queue_id):
         return json.loads(self.cli("--json", "queue", "show", queue_id).stdout)
+
+    def mailbox(self, address):
+        """The INBOX listing of an account ({"count": ..., "messages": [...]}), or None."""
+        result = self.cli("--json", "mailbox", "list", address, check=False)
+        return json.loads(result.stdout) if result.returncode == 0 else None
+
+    def mailbox_body(self, address, uid):
+        """The stored message, bytes exactly as kept (CRLF line ends)."""
+        return subprocess.run([RINGMAIL, "--data", self.data, "mailbox", "cat", address, str(uid)],
+                              capture_output=True, check=True, timeout=30).stdout
+
+    def wait_for(self, condition, timeout=10.0, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for " + what + "\n" + self.log_text()[-3000:])
 
     def log_text(self):
         with open(os.path.join(self.data, "ringmaild.log"), "rb") as f:

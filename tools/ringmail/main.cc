@@ -41,14 +41,26 @@ constexpr CliCommand kCommands[] = {
      "queue body"},
     {"queue delete", "ID", "delete a message from the queue"},
     {"queue hold", "ID", "keep a message from being delivered"},
-    {"queue release", "ID", "let a held message be delivered again"},
+    {"queue release", "ID", "let a held message be delivered again (tried at once)"},
+    {"queue flush", "[ID]", "try one message, or every queued message, now"},
+    {"mailbox list", "ADDRESS [MAILBOX]", "list the messages in an account's mailbox (INBOX)"},
+    {"mailbox cat", "ADDRESS UID", "write a message from an account's INBOX to stdout", false,
+     "mailbox body"},
+    {"alias add", "ADDRESS TARGET...",
+     "make ADDRESS (or @DOMAIN, a catch-all) deliver to the TARGET addresses"},
+    {"alias del", "ADDRESS", "delete an alias"},
+    {"alias list", "", "list the aliases"},
     {"user add", "ADDRESS", "add a mail account; the password is read from stdin", true},
     {"user passwd", "ADDRESS", "change an account's password (read from stdin)", true},
     {"user del", "ADDRESS", "delete a mail account"},
     {"user list", "", "list the mail accounts"},
+    {"user delivery", "ADDRESS SPEC",
+     "deliver an account's mail to SPEC: store (default), maildir:/PATH or mbox:/PATH"},
     {"domain add", "DOMAIN", "add a local domain"},
     {"domain del", "DOMAIN", "delete a local domain (it must have no users)"},
     {"domain list", "", "list the local domains"},
+    {"domain delivery", "DOMAIN SPEC",
+     "deliver the domain's mail to SPEC (store, maildir:/PATH, mbox:/PATH; %u %d %a expand)"},
 };
 
 void print_usage(FILE* out, std::string_view group) {
@@ -275,8 +287,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   const size_t args = words.size() - name_words;
-  const size_t wanted = *command->args ? 1 : 0;
-  if (args != wanted) {
+  size_t args_min = 0;
+  size_t args_max = 0;
+  for (std::string_view spec = command->args; !spec.empty();) {
+    const size_t space = spec.find(' ');
+    const std::string_view word = spec.substr(0, space);
+    args_max = word.ends_with("...") ? SIZE_MAX : args_max + 1;
+    args_min += word.starts_with("[") ? 0 : 1;
+    spec = space == std::string_view::npos ? "" : spec.substr(space + 1);
+  }
+  if (args < args_min || args > args_max) {
     std::fprintf(stderr, "usage: ringmail %s %s\n", command->name, command->args);
     return 2;
   }

@@ -9,6 +9,7 @@
 #include "core/reactor/shard.h"
 #include "store/account/directory.h"
 #include "store/account/password.h"
+#include "store/mailbox/mailbox_store.h"
 #include "store/queue/queue_store.h"
 #include "tools/ringmaild/smtp_service.h"
 
@@ -32,6 +33,13 @@ void on_lane(Shard& shard, ControlReply reply, Job job) {
 }
 
 std::string ok_json() { return "{\"ok\":true}"; }
+
+std::optional<uint64_t> parse_uint(const std::string& text) {
+  if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoull(text);
+}
 
 std::string status_json(const Status& s) { return s.ok() ? ok_json() : json_error(s.message()); }
 
@@ -62,7 +70,8 @@ std::string summary_json(const Envelope& e) {
   return "{\"id\":" + json_quote(e.id.text()) + ",\"size\":" + std::to_string(e.body_bytes) +
          ",\"arrived\":" + json_quote(iso_time(e.received_unix_ms)) +
          ",\"sender\":" + json_quote(e.sender.empty() ? "<>" : e.sender) +
-         ",\"recipients\":" + json_quote(recipients) + ",\"held\":" + (e.held ? "true" : "false") + "}";
+         ",\"recipients\":" + json_quote(recipients) + ",\"held\":" + (e.held ? "true" : "false") +
+         ",\"attempts\":" + std::to_string(e.attempts) + "}";
 }
 
 std::string detail_json(const Envelope& e, std::string_view headers) {
@@ -70,7 +79,8 @@ std::string detail_json(const Envelope& e, std::string_view headers) {
   for (const Recipient& r : e.recipients) {
     recipients += (recipients.size() > 1 ? "," : "");
     recipients += "{\"address\":" + json_quote(r.address) + ",\"state\":" + json_quote(state_name(r.state)) +
-                  ",\"notify\":" + std::to_string(r.notify) + ",\"orcpt\":" + json_quote(r.orcpt) + "}";
+                  ",\"notify\":" + std::to_string(r.notify) + ",\"orcpt\":" + json_quote(r.orcpt) +
+                  ",\"last_reply\":" + json_quote(r.last_reply) + "}";
   }
   recipients += "]";
   return "{\"ok\":true,\"id\":" + json_quote(e.id.text()) + ",\"size\":" + std::to_string(e.body_bytes) +
@@ -132,9 +142,11 @@ std::string with_queue_id(const std::string& text, Fn fn) {
   return id ? status_json(fn(*id)) : json_error("'" + text + "' is not a queue id");
 }
 
-void add_queue_commands(std::vector<ControlCommand>& out, Database& db, BodyStore& bodies) {
+void add_queue_commands(std::vector<ControlCommand>& out, Database& db, BodyStore& bodies,
+                        DeliveryService& delivery) {
   Database* d = &db;
   BodyStore* b = &bodies;
+  DeliveryService* dl = &delivery;
   out.push_back({"queue list", 0, 0, [d](Shard& s, ControlRequest, ControlReply reply) {
                    on_lane(s, std::move(reply), [d] { return queue_list(*d); });
                  }});
@@ -151,12 +163,89 @@ void add_queue_commands(std::vector<ControlCommand>& out, Database& db, BodyStor
                  }});
   for (bool hold : {true, false}) {
     out.push_back({hold ? "queue hold" : "queue release", 1, 1,
-                   [d, hold](Shard& s, ControlRequest r, ControlReply reply) {
+                   [d, hold, dl](Shard& s, ControlRequest r, ControlReply reply) {
                      on_lane(s, std::move(reply), [d, hold, id = r.args[0]] {
                        return with_queue_id(id, [d, hold](QueueId q) { return QueueStore::set_held(*d, q, hold); });
                      });
+                     if (!hold) {
+                       if (std::optional<QueueId> q = parse_queue_id(r.args[0])) {
+                         dl->flush(*q);  // a released message is tried at once
+                       }
+                     }
                    }});
   }
+  out.push_back({"queue flush", 0, 1, [dl](Shard&, ControlRequest r, ControlReply reply) {
+                   std::optional<QueueId> id;
+                   if (!r.args.empty()) {
+                     id = parse_queue_id(r.args[0]);
+                     if (!id) {
+                       reply(json_error("'" + r.args[0] + "' is not a queue id"));
+                       return;
+                     }
+                   }
+                   dl->flush(id);
+                   reply(ok_json());
+                 }});
+}
+
+std::string mailbox_list(Database& db, const std::string& account, const std::string& mailbox) {
+  Result<std::optional<MailboxInfo>> info = MailboxStore::mailbox(db, account, mailbox);
+  if (!info.ok()) {
+    return json_error(info.status().message());
+  }
+  if (!info->has_value()) {
+    return json_error("no mailbox " + mailbox + " for " + account);
+  }
+  Result<std::vector<MessageEntry>> entries = MailboxStore::messages(db, account, mailbox);
+  if (!entries.ok()) {
+    return json_error(entries.status().message());
+  }
+  std::string rows;
+  for (const MessageEntry& e : *entries) {
+    rows += (rows.empty() ? "" : ",") + std::string("{\"uid\":") + std::to_string(e.uid) +
+            ",\"size\":" + std::to_string(e.size) + ",\"date\":" + json_quote(iso_time(e.internal_date_ms)) +
+            ",\"flags\":" + std::to_string(e.flags) + ",\"queue_id\":" + json_quote(QueueId{e.queue_id}.text()) + "}";
+  }
+  const MailboxInfo& m = **info;
+  return "{\"ok\":true,\"uidvalidity\":" + std::to_string(m.uidvalidity) + ",\"uidnext\":" +
+         std::to_string(m.uidnext) + ",\"highestmodseq\":" + std::to_string(m.highest_modseq) +
+         ",\"count\":" + std::to_string(m.messages) + ",\"messages\":[" + rows + "]}";
+}
+
+std::string mailbox_cat(Database& db, BodyStore& bodies, const std::string& account,
+                        const std::string& uid_text) {
+  const std::optional<uint64_t> uid = parse_uint(uid_text);
+  Result<std::vector<MessageEntry>> entries = MailboxStore::messages(db, account, kInbox);
+  if (!entries.ok()) {
+    return json_error(entries.status().message());
+  }
+  for (const MessageEntry& e : *entries) {
+    if (uid && e.uid == *uid) {
+      Result<std::string> body = MailboxStore::read_body(bodies, e);
+      if (!body.ok()) {
+        return json_error(body.status().message());
+      }
+      return "{\"ok\":true,\"size\":" + std::to_string(body->size()) + ",\"body\":\"" +
+             base64_encode(*body) + "\"}";
+    }
+  }
+  return json_error("no message with uid " + uid_text + " in INBOX of " + account);
+}
+
+void add_mailbox_commands(std::vector<ControlCommand>& out, Database& db, BodyStore& bodies) {
+  Database* d = &db;
+  BodyStore* b = &bodies;
+  out.push_back({"mailbox list", 1, 2, [d](Shard& s, ControlRequest r, ControlReply reply) {
+                   std::string mailbox = r.args.size() > 1 ? r.args[1] : std::string(kInbox);
+                   on_lane(s, std::move(reply), [d, account = lower_ascii(r.args[0]), mailbox] {
+                     return mailbox_list(*d, account, mailbox);
+                   });
+                 }});
+  out.push_back({"mailbox body", 2, 2, [d, b](Shard& s, ControlRequest r, ControlReply reply) {
+                   on_lane(s, std::move(reply), [d, b, account = lower_ascii(r.args[0]), uid = r.args[1]] {
+                     return mailbox_cat(*d, *b, account, uid);
+                   });
+                 }});
 }
 
 // Runs a directory change on the lane, then hands the reloaded directory to every shard.
@@ -209,6 +298,42 @@ void add_account_commands(std::vector<ControlCommand>& out, Database& db, SmtpSe
                      return delete_user(db_, address);
                    });
                  }});
+  out.push_back({"alias add", 2, 1000, [d, svc](Shard& s, ControlRequest r, ControlReply reply) {
+                   std::vector<std::string> targets;
+                   for (size_t i = 1; i < r.args.size(); ++i) targets.push_back(lower_ascii(r.args[i]));
+                   change_directory(s, *d, *svc, std::move(reply), [address = lower_ascii(r.args[0]), targets](Database& db_) {
+                     return put_alias(db_, address, targets);
+                   });
+                 }});
+  out.push_back({"alias del", 1, 1, [d, svc](Shard& s, ControlRequest r, ControlReply reply) {
+                   change_directory(s, *d, *svc, std::move(reply), [address = lower_ascii(r.args[0])](Database& db_) {
+                     return delete_alias(db_, address);
+                   });
+                 }});
+  out.push_back({"alias list", 0, 0, [svc](Shard& s, ControlRequest, ControlReply reply) {
+                   std::vector<std::pair<std::string, std::string>> rows;
+                   for (const auto& [address, targets] : svc->directory(s).aliases) {
+                     std::string joined;
+                     for (const std::string& t : targets) joined += (joined.empty() ? "" : ", ") + t;
+                     rows.emplace_back(address, joined);
+                   }
+                   std::sort(rows.begin(), rows.end());
+                   std::string json;
+                   for (const auto& [address, joined] : rows) {
+                     json += (json.empty() ? "" : ",") + std::string("{\"alias\":") + json_quote(address) +
+                             ",\"targets\":" + json_quote(joined) + "}";
+                   }
+                   reply("{\"ok\":true,\"aliases\":[" + json + "]}");
+                 }});
+  for (const char* name : {"user delivery", "domain delivery"}) {
+    const bool domain = std::string_view(name) == "domain delivery";
+    out.push_back({name, 2, 2, [d, svc, domain](Shard& s, ControlRequest r, ControlReply reply) {
+                     const std::string target = (domain ? "@" : "") + lower_ascii(r.args[0]);
+                     change_directory(s, *d, *svc, std::move(reply), [target, spec = r.args[1]](Database& db_) {
+                       return put_delivery(db_, target, spec);
+                     });
+                   }});
+  }
   for (bool users : {true, false}) {
     out.push_back({users ? "user list" : "domain list", 0, 0, [svc, users](Shard& s, ControlRequest, ControlReply reply) {
                      const Directory& dir = svc->directory(s);
@@ -230,9 +355,11 @@ void add_account_commands(std::vector<ControlCommand>& out, Database& db, SmtpSe
 
 }  // namespace
 
-std::vector<ControlCommand> admin_commands(Database& db, BodyStore& bodies, SmtpService& smtp) {
+std::vector<ControlCommand> admin_commands(Database& db, BodyStore& bodies, SmtpService& smtp,
+                                           DeliveryService& delivery) {
   std::vector<ControlCommand> out;
-  add_queue_commands(out, db, bodies);
+  add_queue_commands(out, db, bodies, delivery);
+  add_mailbox_commands(out, db, bodies);
   add_account_commands(out, db, smtp);
   return out;
 }

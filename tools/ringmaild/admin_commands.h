@@ -7,12 +7,14 @@
 
 #include "core/control/control_service.h"
 #include "store/body/body_store.h"
+#include "tools/ringmaild/delivery/delivery_service.h"
 #include "store/db/database.h"
 
 namespace rm {
 
 class SmtpService;
 
-std::vector<ControlCommand> admin_commands(Database& db, BodyStore& bodies, SmtpService& smtp);
+std::vector<ControlCommand> admin_commands(Database& db, BodyStore& bodies, SmtpService& smtp,
+                                           DeliveryService& delivery);
 
 }  // namespace rm

@@ -12,6 +12,7 @@
 #include "core/services/fixed_reply.h"
 #include "store/db/database.h"
 #include "store/mailbox/mailbox_store.h"
+#include "tools/ringmaild/delivery/delivery_service.h"
 #include "store/queue/queue_store.h"
 #include "tls/certificate.h"
 #include "tls/thread_caches.h"
@@ -102,8 +103,9 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   }
   Runtime runtime(options);
   SmtpService smtp_service(options, runtime, **db, **bodies, *directory, *tls);
+  DeliveryService delivery(options, runtime, **db, **bodies, smtp_service);
   ControlContext control{&runtime, kRingmailVersion, paths.data_dir, std::time(nullptr),
-                         admin_commands(**db, **bodies, smtp_service)};
+                         admin_commands(**db, **bodies, smtp_service, delivery)};
   runtime.add_listener(ListenerSpec{"control", "", 0, paths.control_socket,
                                     control_service_factory(control), "", false,
                                     size_t{1} << 30});
@@ -150,6 +152,7 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   RuntimeStart how;
   how.on_shard_exit = release_tls_thread_caches;
   RM_RETURN_IF_ERROR(runtime.start(how));
+  delivery.start();
   RM_LOG(kInfo, "ready").kv("version", kRingmailVersion).kv("data", paths.data_dir);
   Status status = runtime.wait();
   ::unlink(paths.control_socket.c_str());

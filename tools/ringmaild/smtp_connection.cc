@@ -6,6 +6,7 @@
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/runtime/runtime.h"
+#include "store/account/address_resolver.h"
 #include "store/account/password.h"
 #include "tls/tls_filter.h"
 
@@ -50,6 +51,15 @@ Envelope make_envelope(const smtp::Draft& draft, QueueId id, const std::string& 
   env.ret = static_cast<uint8_t>(draft.params.ret);
   env.envid = draft.params.envid;
   return env;
+}
+
+bool has_local_recipient(const Envelope& env, const Directory& dir) {
+  for (const Recipient& r : env.recipients) {
+    if (is_local_address(dir, r.address)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string client_literal(const Connection& conn) {
@@ -223,6 +233,8 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     Envelope env = make_envelope(session_.draft(), id_, client_, conn.listener(), body_bytes_);
     const uint64_t conn_id = conn.id();
     Connection* connection = &conn;
+    // A body some local mailbox will keep goes to segment files even when small.
+    const bool inline_allowed = !has_local_recipient(env, service_.directory(shard_));
     state_.queue->commit(std::move(env), std::move(last),
                          [this, alive = alive_, connection, conn_id, id = id_.text()](Status s) {
       if (!s.ok()) {
@@ -239,7 +251,7 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
       connection->write(out);
       connection->set_deadline_in(service_.options().smtp.command_timeout_ms);
       connection->resume_input();  // commands pipelined behind the message
-    });
+    }, inline_allowed);
     body_bytes_ = 0;
     chunks_ = 0;
   }

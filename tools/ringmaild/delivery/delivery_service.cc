@@ -1,0 +1,76 @@
+#include "tools/ringmaild/delivery/delivery_service.h"
+
+#include "tools/ringmaild/delivery/ownership.h"
+
+namespace rm {
+
+DeliveryService::DeliveryService(const Options& options, Runtime& runtime, Database& db,
+                                 BodyStore& bodies, SmtpService& smtp)
+    : options_(options),
+      runtime_(runtime),
+      db_(db),
+      bodies_(bodies),
+      smtp_(smtp),
+      shards_(static_cast<size_t>(runtime.shard_count())) {}
+
+// The runtime has stopped (its threads are joined) before this runs.
+DeliveryService::~DeliveryService() = default;
+
+void DeliveryService::start() {
+  for (int i = 0; i < runtime_.shard_count(); ++i) {
+    runtime_.post(i, [this] { start_on(*Shard::current()); });
+  }
+}
+
+void DeliveryService::start_on(Shard& shard) {
+  PerShard& mine = shards_[static_cast<size_t>(shard.index())];
+  mine.writer = std::make_unique<MailboxWriter>(shard, db_, bodies_);
+  DeliveryEnv env;
+  env.options = &options_;
+  env.db = &db_;
+  env.bodies = &bodies_;
+  env.directory = [this](Shard& s) -> const Directory& { return smtp_.directory(s); };
+  env.queue = [this](Shard& s) -> QueueStore& { return *smtp_.shard_state(s).queue; };
+  env.next_queue_id = [this](Shard& s) { return smtp_.shard_state(s).ids->next(); };
+  env.mailbox_writer = [this](Shard& s) -> MailboxWriter& {
+    return *shards_[static_cast<size_t>(s.index())].writer;
+  };
+  mine.manager = std::make_unique<QueueManager>(shard, std::move(env));
+  QueueManager* manager = mine.manager.get();
+  smtp_.shard_state(shard).queue->set_commit_listener(
+      [manager](const Envelope& envelope) { manager->enqueue(envelope); });
+  manager->load();
+}
+
+void DeliveryService::flush(std::optional<QueueId> id) {
+  const int shards = runtime_.shard_count();
+  for (int i = 0; i < shards; ++i) {
+    if (id && message_owner(*id, shards) != i) {
+      continue;
+    }
+    runtime_.submit_to(i, [this, i, id] {
+      if (QueueManager* m = shards_[static_cast<size_t>(i)].manager.get()) {
+        m->flush(id);
+      }
+    });
+  }
+}
+
+DeliveryService::Totals DeliveryService::totals() const {
+  Totals t;
+  for (const PerShard& s : shards_) {
+    if (!s.manager) {
+      continue;
+    }
+    const QueueManagerCounters& c = s.manager->counters();
+    t.attempts += c.attempts.load(std::memory_order_relaxed);
+    t.delivered += c.delivered.load(std::memory_order_relaxed);
+    t.deferred += c.deferred.load(std::memory_order_relaxed);
+    t.failed += c.failed.load(std::memory_order_relaxed);
+    t.bounces += c.bounces.load(std::memory_order_relaxed);
+    t.scheduled += c.scheduled.load(std::memory_order_relaxed);
+  }
+  return t;
+}
+
+}  // namespace rm

@@ -1,0 +1,51 @@
+// DeliveryService: the delivery side of ringmaild on every shard — a QueueManager for the
+// messages the shard owns and a MailboxWriter for the accounts it owns — wired to the SMTP
+// service's queue stores so that every committed message is tried at once.
+// Thread-safety: start() from the thread that started the runtime; flush() from any shard;
+// each shard's parts are used only on that shard.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/runtime/runtime.h"
+#include "tools/ringmaild/delivery/mailbox_writer.h"
+#include "tools/ringmaild/delivery/queue_manager.h"
+#include "tools/ringmaild/smtp_service.h"
+
+namespace rm {
+
+class DeliveryService {
+ public:
+  DeliveryService(const Options& options, Runtime& runtime, Database& db, BodyStore& bodies,
+                  SmtpService& smtp);
+  ~DeliveryService();
+
+  // Creates every shard's parts on that shard and loads the queue. Call after the runtime
+  // started.
+  void start();
+  // Tries `id` (on its owner) or everything now. From a shard thread.
+  void flush(std::optional<QueueId> id);
+  // Sums of the queue managers' counters (any thread).
+  struct Totals {
+    uint64_t attempts = 0, delivered = 0, deferred = 0, failed = 0, bounces = 0, scheduled = 0;
+  };
+  Totals totals() const;
+
+ private:
+  struct PerShard {
+    std::unique_ptr<MailboxWriter> writer;
+    std::unique_ptr<QueueManager> manager;
+  };
+  void start_on(Shard& shard);
+
+  const Options& options_;
+  Runtime& runtime_;
+  Database& db_;
+  BodyStore& bodies_;
+  SmtpService& smtp_;
+  std::vector<PerShard> shards_;
+};
+
+}  // namespace rm

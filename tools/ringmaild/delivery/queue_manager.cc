@@ -1,0 +1,604 @@
+#include "tools/ringmaild/delivery/queue_manager.h"
+
+#include <ctime>
+#include <map>
+#include <utility>
+
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/runtime/runtime.h"
+#include "proto/dsn/dsn_builder.h"
+#include "store/account/address_resolver.h"
+#include "tools/ringmaild/delivery/file_delivery.h"
+#include "tools/ringmaild/delivery/ownership.h"
+
+namespace rm {
+namespace {
+
+constexpr int64_t kLaneRetryMs = 50;
+constexpr int64_t kStoreRetryMs = 1000;
+
+int64_t unix_ms_now() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool pending(const Recipient& r) {
+  return r.state == Recipient::State::kPending || r.state == Recipient::State::kDeferred;
+}
+
+// The enhanced status code in a reply such as "550 5.1.1 text" ("" when there is none).
+std::string status_of(const std::string& reply) {
+  const size_t space = reply.find(' ');
+  if (space == std::string::npos) {
+    return "";
+  }
+  const size_t end = reply.find(' ', space + 1);
+  return reply.substr(space + 1, end == std::string::npos ? std::string::npos : end - space - 1);
+}
+
+}  // namespace
+
+// One delivery attempt of one message.
+struct QueueManager::Attempt {
+  struct Leg {
+    size_t recipient;  // index into envelope.recipients
+    DeliveryTarget target;
+  };
+  // Per recipient: outstanding deliveries and what they said.
+  struct Outcome {
+    bool temporary = false;
+    bool permanent = false;
+    std::string reply;
+  };
+
+  Envelope envelope;
+  std::string body;
+  bool body_loaded = false;
+  std::map<int, std::vector<Leg>> mailbox_legs;  // owner shard -> deliveries
+  std::vector<Leg> file_legs;
+  std::unordered_map<size_t, Outcome> outcomes;
+  int legs_open = 0;
+
+  void temporary(size_t i, std::string reply) {
+    Outcome& o = outcomes[i];
+    o.temporary = true;
+    o.reply = std::move(reply);
+  }
+  void permanent(size_t i, std::string reply) {
+    Outcome& o = outcomes[i];
+    o.permanent = true;
+    if (!o.temporary) {
+      o.reply = std::move(reply);
+    }
+  }
+  void delivered(size_t i, std::string reply) {
+    Outcome& o = outcomes[i];
+    if (!o.temporary && !o.permanent) {
+      o.reply = std::move(reply);
+    }
+  }
+  bool inline_body() const {
+    return envelope.body_extents.size() == 1 &&
+           envelope.body_extents[0].segment == kInlineBodySegment;
+  }
+};
+
+QueueManager::QueueManager(Shard& shard, DeliveryEnv env)
+    : shard_(shard), env_(std::move(env)), retry_(RetryPolicy::from(env_.options->queue)) {}
+
+QueueManager::~QueueManager() {
+  *alive_ = false;
+  if (timer_ != 0) {
+    shard_.cancel_timer(timer_);
+  }
+}
+
+// ---- the schedule ----
+
+void QueueManager::load() {
+  auto loaded = std::make_shared<Result<std::vector<Envelope>>>(Status::Unavailable("not read"));
+  Database* db = env_.db;
+  on_lane([db, loaded] { *loaded = QueueStore::list_queue(*db); },
+          [this, loaded] {
+            if (!loaded->ok()) {
+              RM_LOG(kError, "queue_load_failed").kv("error", loaded->status());
+              return;
+            }
+            const int shards = shard_.runtime().shard_count();
+            size_t count = 0;
+            for (const Envelope& e : **loaded) {
+              if (message_owner(e.id, shards) == shard_.index() && !e.held) {
+                schedule(e.id.value, e.next_attempt_unix_ms);
+                ++count;
+              }
+            }
+            RM_LOG(kInfo, "queue_loaded").kv("messages", uint64_t{count});
+          });
+}
+
+void QueueManager::enqueue(const Envelope& envelope) {
+  if (!env_.options->queue.deliver) {
+    return;  // deliveries off: the mail stays queued until a restart with them on
+  }
+  fresh_.emplace(envelope.id.value, envelope);
+  ready_.push_back(envelope.id.value);
+  pump();
+}
+
+void QueueManager::flush(std::optional<QueueId> id) {
+  const int64_t now = unix_ms_now();
+  if (id) {
+    if (active_.count(id->value) == 0) {
+      schedule(id->value, now);
+    }
+    return;
+  }
+  std::vector<uint64_t> ids;
+  for (const auto& [scheduled_id, at] : due_) {
+    ids.push_back(scheduled_id);
+  }
+  for (uint64_t scheduled_id : ids) {
+    schedule(scheduled_id, now);
+  }
+}
+
+void QueueManager::schedule(uint64_t id, int64_t at_unix_ms) {
+  due_[id] = at_unix_ms;
+  heap_.push(Due{at_unix_ms, id});
+  counters_.scheduled.store(due_.size(), std::memory_order_relaxed);
+  arm_timer();
+}
+
+void QueueManager::arm_timer() {
+  while (!heap_.empty()) {
+    auto it = due_.find(heap_.top().id);
+    if (it != due_.end() && it->second == heap_.top().at_unix_ms) {
+      break;
+    }
+    heap_.pop();  // stale: rescheduled or started since
+  }
+  if (heap_.empty()) {
+    return;
+  }
+  const int64_t at = heap_.top().at_unix_ms;
+  if (timer_ != 0 && timer_at_unix_ms_ <= at) {
+    return;
+  }
+  if (timer_ != 0) {
+    shard_.cancel_timer(timer_);
+  }
+  timer_at_unix_ms_ = at;
+  const int64_t wait = std::max<int64_t>(0, at - unix_ms_now());
+  timer_ = shard_.start_timer(monotonic_ms() + wait, [this] {
+    timer_ = 0;
+    on_timer();
+  });
+}
+
+void QueueManager::on_timer() {
+  const int64_t now = unix_ms_now();
+  while (!heap_.empty() && heap_.top().at_unix_ms <= now) {
+    const Due due = heap_.top();
+    heap_.pop();
+    auto it = due_.find(due.id);
+    if (it == due_.end() || it->second != due.at_unix_ms) {
+      continue;
+    }
+    due_.erase(it);
+    ready_.push_back(due.id);
+  }
+  counters_.scheduled.store(due_.size(), std::memory_order_relaxed);
+  pump();
+  arm_timer();
+}
+
+void QueueManager::pump() {
+  if (!env_.options->queue.deliver) {
+    return;
+  }
+  while (!ready_.empty() && active_.size() < env_.options->queue.deliveries_max) {
+    const uint64_t id = ready_.front();
+    ready_.pop_front();
+    if (active_.count(id) == 0) {
+      start(id);
+    }
+  }
+}
+
+void QueueManager::end(uint64_t id) {
+  active_.erase(id);
+  pump();
+}
+
+// ---- one attempt ----
+
+void QueueManager::start(uint64_t id) {
+  auto att = std::make_shared<Attempt>();
+  active_.emplace(id, att);
+  due_.erase(id);
+  if (auto it = fresh_.find(id); it != fresh_.end()) {
+    att->envelope = std::move(it->second);
+    fresh_.erase(it);
+    begin(att);
+    return;
+  }
+  auto loaded = std::make_shared<Result<Envelope>>(Status::Unavailable("not read"));
+  Database* db = env_.db;
+  on_lane([db, id, loaded] { *loaded = QueueStore::load_envelope(*db, QueueId{id}); },
+          [this, att, id, loaded] {
+            if (loaded->status().code() == StatusCode::kNotFound) {
+              end(id);  // deleted meanwhile
+              return;
+            }
+            if (!loaded->ok()) {
+              RM_LOG(kWarn, "queue_read_failed")
+                  .kv("queue_id", QueueId{id}.text())
+                  .kv("error", loaded->status());
+              end(id);
+              schedule(id, unix_ms_now() + kStoreRetryMs);
+              return;
+            }
+            att->envelope = std::move(**loaded);
+            begin(att);
+          });
+}
+
+void QueueManager::begin(const std::shared_ptr<Attempt>& att) {
+  Envelope& env = att->envelope;
+  if (env.held) {
+    end(env.id.value);  // "queue release" schedules it again
+    return;
+  }
+  counters_.attempts.fetch_add(1, std::memory_order_relaxed);
+  const bool expired = retry_.expired(env.received_unix_ms, unix_ms_now());
+  const Directory& dir = env_.directory(shard_);
+  const int shards = shard_.runtime().shard_count();
+  for (size_t i = 0; i < env.recipients.size(); ++i) {
+    const Recipient& r = env.recipients[i];
+    if (!pending(r)) {
+      continue;
+    }
+    if (expired) {
+      att->permanent(i, "554 4.4.7 Delivery time expired; last try: " +
+                            (r.last_reply.empty() ? std::string("none") : r.last_reply));
+      continue;
+    }
+    const std::vector<DeliveryTarget> targets = resolve_address(dir, r.address);
+    if (targets.empty()) {
+      att->permanent(i, "550 5.1.1 <" + r.address + ">: Recipient address rejected: User unknown");
+      continue;
+    }
+    att->outcomes[i];  // delivered unless a leg says otherwise
+    for (const DeliveryTarget& t : targets) {
+      switch (t.kind) {
+        case DeliveryTarget::Kind::kMailbox:
+          att->mailbox_legs[account_owner(t.address, shards)].push_back({i, t});
+          break;
+        case DeliveryTarget::Kind::kMaildir:
+        case DeliveryTarget::Kind::kMbox:
+          att->file_legs.push_back({i, t});
+          break;
+        case DeliveryTarget::Kind::kRemote:
+          att->temporary(i, "451 4.4.0 <" + t.address +
+                                ">: no outbound transport: remote delivery is not enabled");
+          break;
+      }
+    }
+  }
+  const bool needs_body =
+      !att->file_legs.empty() || (!att->mailbox_legs.empty() && att->inline_body());
+  if (!needs_body) {
+    dispatch(att);
+    return;
+  }
+  auto body = std::make_shared<Result<std::string>>(Status::Unavailable("not read"));
+  Database* db = env_.db;
+  BodyStore* bodies = env_.bodies;
+  on_lane([db, bodies, att, body] { *body = QueueStore::read_body(*db, *bodies, att->envelope); },
+          [this, att, body] {
+            if (!body->ok()) {
+              RM_LOG(kError, "queue_body_unreadable")
+                  .kv("queue_id", att->envelope.id.text())
+                  .kv("error", body->status());
+              for (auto& [i, outcome] : att->outcomes) {
+                att->temporary(i, "451 4.3.0 queue file read error");
+              }
+              att->mailbox_legs.clear();
+              att->file_legs.clear();
+            } else {
+              att->body = std::move(**body);
+              att->body_loaded = true;
+            }
+            dispatch(att);
+          });
+}
+
+void QueueManager::dispatch(const std::shared_ptr<Attempt>& att) {
+  att->legs_open = static_cast<int>(att->mailbox_legs.size()) + (att->file_legs.empty() ? 0 : 1);
+  if (att->legs_open == 0) {
+    finish(att);
+    return;
+  }
+  deliver_mailboxes(att);
+  deliver_files(att);
+}
+
+void QueueManager::deliver_mailboxes(const std::shared_ptr<Attempt>& att) {
+  const Envelope& env = att->envelope;
+  const int home = shard_.index();
+  Runtime& rt = shard_.runtime();
+  for (auto& [owner, legs] : att->mailbox_legs) {
+    std::vector<MailboxDelivery> batch;
+    for (const Attempt::Leg& leg : legs) {
+      MailboxDelivery d;
+      d.account = leg.target.address;
+      if (att->inline_body()) {
+        d.inline_body = att->body;
+      } else {
+        d.extents = env.body_extents;
+      }
+      d.size = env.body_bytes;
+      d.internal_date_ms = env.received_unix_ms;
+      d.queue_id = env.id.value;
+      batch.push_back(std::move(d));
+    }
+    const std::vector<Attempt::Leg>* legs_ptr = &legs;
+    rt.submit_to(owner, [this, &rt, home, att, legs_ptr, alive = alive_, batch = std::move(batch),
+                         writer_of = env_.mailbox_writer]() mutable {
+      writer_of(*Shard::current())
+          .deliver(std::move(batch),
+                   [this, &rt, home, att, legs_ptr, alive](std::vector<MailboxDelivery> results) {
+                     rt.submit_to(home, [this, att, legs_ptr, alive, results = std::move(results)] {
+                       if (!*alive) {
+                         return;
+                       }
+                       for (size_t k = 0; k < results.size(); ++k) {
+                         const size_t i = (*legs_ptr)[k].recipient;
+                         const MailboxDelivery& d = results[k];
+                         if (d.status.ok()) {
+                           att->delivered(i, "250 2.0.0 delivered to mailbox " + d.account +
+                                                 " (uid " + std::to_string(d.uid) + ")");
+                         } else {
+                           att->temporary(i, "451 4.3.0 mailbox write failed: " +
+                                                 std::string(d.status.message()));
+                         }
+                       }
+                       leg_done(att);
+                     });
+                   });
+    });
+  }
+}
+
+void QueueManager::deliver_files(const std::shared_ptr<Attempt>& att) {
+  if (att->file_legs.empty()) {
+    return;
+  }
+  auto targets = std::make_shared<std::vector<FileDelivery>>();
+  for (const Attempt::Leg& leg : att->file_legs) {
+    const auto kind = leg.target.kind == DeliveryTarget::Kind::kMbox ? FileDelivery::Kind::kMbox
+                                                                     : FileDelivery::Kind::kMaildir;
+    targets->push_back(FileDelivery{kind, leg.target.path, leg.target.address, Status::Ok()});
+  }
+  const std::string hostname = env_.options->server.hostname;
+  on_lane(
+      [att, targets, hostname] {
+        rm::deliver_files(*targets, att->envelope.sender, att->body,
+                          att->envelope.received_unix_ms / 1000, hostname);
+      },
+      [this, att, targets] {
+        for (size_t k = 0; k < targets->size(); ++k) {
+          const size_t i = att->file_legs[k].recipient;
+          const FileDelivery& t = (*targets)[k];
+          const char* what = t.kind == FileDelivery::Kind::kMbox ? "mbox " : "maildir ";
+          if (t.status.ok()) {
+            att->delivered(i, "250 2.0.0 delivered to " + std::string(what) + t.path);
+          } else {
+            att->temporary(i, "451 4.3.0 " + std::string(what) + t.path + ": " +
+                                  std::string(t.status.message()));
+          }
+        }
+        leg_done(att);
+      });
+}
+
+void QueueManager::leg_done(const std::shared_ptr<Attempt>& att) {
+  if (--att->legs_open == 0) {
+    finish(att);
+  }
+}
+
+void QueueManager::finish(const std::shared_ptr<Attempt>& att) {
+  Envelope& env = att->envelope;
+  std::vector<size_t> failed;
+  for (auto& [i, outcome] : att->outcomes) {
+    Recipient& r = env.recipients[i];
+    r.last_reply = outcome.reply;
+    if (outcome.temporary) {
+      r.state = Recipient::State::kDeferred;
+      counters_.deferred.fetch_add(1, std::memory_order_relaxed);
+    } else if (outcome.permanent) {
+      r.state = Recipient::State::kFailed;
+      counters_.failed.fetch_add(1, std::memory_order_relaxed);
+      failed.push_back(i);
+    } else {
+      r.state = Recipient::State::kDelivered;
+      counters_.delivered.fetch_add(1, std::memory_order_relaxed);
+    }
+    RM_LOG(kInfo, "delivery")
+        .kv("queue_id", env.id.text())
+        .kv("to", r.address)
+        .kv("status", r.state == Recipient::State::kDelivered ? "sent"
+                      : r.state == Recipient::State::kFailed  ? "bounced"
+                                                              : "deferred")
+        .kv("reply", r.last_reply);
+  }
+  if (!failed.empty() && !env.sender.empty()) {
+    queue_bounce(att, std::move(failed));
+    return;
+  }
+  record(att);
+}
+
+// Queues a DSN for the recipients in `failed` that asked for one, then records the state.
+void QueueManager::queue_bounce(const std::shared_ptr<Attempt>& att, std::vector<size_t> failed) {
+  if (!att->body_loaded) {
+    auto body = std::make_shared<Result<std::string>>(Status::Unavailable("not read"));
+    Database* db = env_.db;
+    BodyStore* bodies = env_.bodies;
+    on_lane([db, bodies, att, body] { *body = QueueStore::read_body(*db, *bodies, att->envelope); },
+            [this, att, body, failed = std::move(failed)]() mutable {
+              att->body = body->ok() ? std::move(**body) : std::string();
+              att->body_loaded = true;
+              queue_bounce(att, std::move(failed));
+            });
+    return;
+  }
+  const Envelope& env = att->envelope;
+  const int64_t now_s = unix_ms_now() / 1000;
+  dsn::DsnRequest request;
+  request.reporting_mta = env_.options->server.hostname;
+  request.queue_id = env.id.text();
+  request.original_sender = env.sender;
+  request.envid = env.envid;
+  request.ret = static_cast<smtp::Ret>(env.ret);
+  request.arrival_unix_s = env.received_unix_ms / 1000;
+  request.date_unix_s = now_s;
+  request.original = att->body;
+  request.returned_bytes_max = env_.options->queue.bounce_returned_bytes_max;
+  for (size_t i : failed) {
+    const Recipient& r = env.recipients[i];
+    if (!dsn::should_notify(r.notify, dsn::Action::kFailed, env.sender)) {
+      continue;
+    }
+    request.recipients.push_back(dsn::RecipientReport{r.address, r.orcpt, dsn::Action::kFailed,
+                                                      status_of(r.last_reply), "", "smtp",
+                                                      r.last_reply, now_s, 0});
+  }
+  if (request.recipients.empty()) {
+    record(att);
+    return;
+  }
+  Envelope bounce;
+  bounce.id = env_.next_queue_id(shard_);
+  request.message_id = "<" + bounce.id.text() + ".dsn@" + request.reporting_mta + ">";
+  dsn::Dsn report = dsn::build_dsn(request);
+  bounce.recipients.push_back(
+      Recipient{env.sender, smtp::kNotifyNever, "", Recipient::State::kPending, ""});
+  bounce.listener = "bounce";
+  bounce.received_unix_ms = unix_ms_now();
+  bounce.body_bytes = report.message.size();
+  bounce.body_type = report.eight_bit ? kBody8BitMime : kBody7Bit;
+  bounce.smtputf8 = report.utf8_headers;
+  const bool local_sender = is_local_address(env_.directory(shard_), env.sender);
+  env_.queue(shard_).commit(
+      std::move(bounce), std::move(report.message),
+      [this, att, alive = alive_](Status s) {
+        if (!*alive) {
+          return;
+        }
+        if (!s.ok()) {
+          // Not recorded: the failed recipients are tried (and bounce) again later.
+          RM_LOG(kWarn, "bounce_queue_failed")
+              .kv("queue_id", att->envelope.id.text())
+              .kv("error", s);
+          end(att->envelope.id.value);
+          schedule(att->envelope.id.value, unix_ms_now() + kStoreRetryMs);
+          return;
+        }
+        counters_.bounces.fetch_add(1, std::memory_order_relaxed);
+        record(att);
+      },
+      /*inline_allowed=*/!local_sender);
+}
+
+// Writes the attempt's outcome: the message leaves the queue, or waits for its next try.
+void QueueManager::record(const std::shared_ptr<Attempt>& att) {
+  Envelope& env = att->envelope;
+  bool remaining = false;
+  for (const Recipient& r : env.recipients) {
+    remaining = remaining || pending(r);
+  }
+  const uint64_t id = env.id.value;
+  int64_t next = 0;
+  if (remaining) {
+    ++env.attempts;
+    next = unix_ms_now() + retry_.delay_ms(env.attempts);
+    env.next_attempt_unix_ms = next;
+  }
+  att->body.clear();
+  write_state(StateWrite{std::move(env), !remaining, [this, id, remaining, next](Status s) {
+                           end(id);
+                           if (!s.ok() && s.code() != StatusCode::kNotFound) {
+                             RM_LOG(kWarn, "queue_state_write_failed")
+                                 .kv("queue_id", QueueId{id}.text())
+                                 .kv("error", s);
+                             schedule(id, unix_ms_now() + kStoreRetryMs);
+                             return;
+                           }
+                           if (remaining) {
+                             schedule(id, next);
+                           }
+                         }});
+}
+
+// ---- group writes of delivery state ----
+
+void QueueManager::write_state(StateWrite write) {
+  state_writes_.push_back(std::move(write));
+  submit_state_writes();
+}
+
+void QueueManager::submit_state_writes() {
+  if (state_write_in_flight_ || state_writes_.empty()) {
+    return;
+  }
+  state_write_in_flight_ = true;
+  auto writes = std::make_shared<std::vector<StateWrite>>(std::move(state_writes_));
+  state_writes_.clear();
+  auto status = std::make_shared<Status>();
+  Database* db = env_.db;
+  BodyStore* bodies = env_.bodies;
+  on_lane(
+      [db, bodies, writes, status] {
+        std::vector<Envelope> updated;
+        std::vector<Envelope> removed;
+        for (StateWrite& w : *writes) {
+          (w.remove ? removed : updated).push_back(w.envelope);
+        }
+        *status = QueueStore::write_delivery_state(*db, *bodies, updated, removed);
+      },
+      [this, writes, status] {
+        state_write_in_flight_ = false;
+        for (StateWrite& w : *writes) {
+          w.done(*status);
+        }
+        submit_state_writes();
+      });
+}
+
+void QueueManager::on_lane(std::function<void()> job, std::function<void()> done) {
+  Shard* shard = &shard_;
+  Status queued = shard_.run_blocking([shard, job, done, alive = alive_] {
+    job();
+    shard->complete_from_lane([done, alive] {
+      if (*alive) {
+        done();
+      }
+    });
+  });
+  if (queued.ok()) {
+    return;
+  }
+  // The lane's queue is full: try again shortly rather than lose the step.
+  shard_.start_timer(monotonic_ms() + kLaneRetryMs, [this, alive = alive_, job = std::move(job),
+                                                     done = std::move(done)]() mutable {
+    if (*alive) {
+      on_lane(std::move(job), std::move(done));
+    }
+  });
+}
+
+}  // namespace rm

@@ -1,0 +1,128 @@
+// QueueManager: one per shard, for the queued messages that shard owns (ownership.h).
+//
+// A message is tried as soon as it is queued (the QueueStore's commit listener), then on a
+// back-off after temporary failures (retry_policy.h), until every recipient is delivered or
+// failed, or its lifetime ends. The schedule lives in memory — per deferred message a heap
+// entry and a map entry, well under 300 bytes — and is rebuilt from the store at start
+// (load()). Envelopes are kept in memory only while their message is being delivered.
+//
+// One attempt: the recipients still pending are resolved (address_resolver.h): mailbox
+// targets go to the shard owning the account (its MailboxWriter), Maildir and mbox targets to
+// this shard's lane, remote targets — not deliverable yet: no outbound transport — are
+// deferred. Then each recipient is delivered, failed (5xx) or deferred (4xx); failed
+// recipients get a DSN (RFC 3464) to the envelope sender, honouring NOTIFY and RET, never to
+// the null sender; the new state goes to the store in a group write (one fsync for many
+// messages), the message leaves the queue when nothing is left to do.
+// Thread-safety: every member function runs on the owning shard's thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/config/options.h"
+#include "core/reactor/shard.h"
+#include "store/account/directory.h"
+#include "store/body/body_store.h"
+#include "store/db/database.h"
+#include "store/queue/queue_store.h"
+#include "tools/ringmaild/delivery/mailbox_writer.h"
+#include "tools/ringmaild/delivery/retry_policy.h"
+
+namespace rm {
+
+// What the queue managers of every shard share (all outlive them).
+struct DeliveryEnv {
+  const Options* options = nullptr;
+  Database* db = nullptr;
+  BodyStore* bodies = nullptr;
+  // The calling shard's current directory snapshot, queue store, id generator and mailbox
+  // writer.
+  std::function<const Directory&(Shard&)> directory;
+  std::function<QueueStore&(Shard&)> queue;
+  std::function<QueueId(Shard&)> next_queue_id;
+  std::function<MailboxWriter&(Shard&)> mailbox_writer;
+};
+
+// Relaxed atomics, summed over shards for `ringmail status` and tests.
+struct QueueManagerCounters {
+  std::atomic<uint64_t> attempts{0};
+  std::atomic<uint64_t> delivered{0};  // recipients
+  std::atomic<uint64_t> deferred{0};   // recipient attempts that failed temporarily
+  std::atomic<uint64_t> failed{0};     // recipients that failed for good
+  std::atomic<uint64_t> bounces{0};    // DSNs queued
+  std::atomic<uint64_t> scheduled{0};  // messages waiting for a retry (a gauge)
+};
+
+class QueueManager {
+ public:
+  QueueManager(Shard& shard, DeliveryEnv env);
+  ~QueueManager();
+  QueueManager(const QueueManager&) = delete;
+  QueueManager& operator=(const QueueManager&) = delete;
+
+  // Reads this shard's messages from the store (on the lane) and schedules them.
+  void load();
+  // A message this shard just queued: tried at once.
+  void enqueue(const Envelope& envelope);
+  // Tries `id` (or every scheduled message) now.
+  void flush(std::optional<QueueId> id);
+
+  const QueueManagerCounters& counters() const { return counters_; }
+
+ private:
+  struct Attempt;
+  struct Due {
+    int64_t at_unix_ms;
+    uint64_t id;
+    bool operator>(const Due& o) const { return at_unix_ms > o.at_unix_ms; }
+  };
+  struct StateWrite {
+    Envelope envelope;
+    bool remove = false;
+    std::function<void(Status)> done;
+  };
+
+  void schedule(uint64_t id, int64_t at_unix_ms);
+  void arm_timer();
+  void on_timer();
+  void pump();
+  void start(uint64_t id);
+  void begin(const std::shared_ptr<Attempt>& att);
+  void dispatch(const std::shared_ptr<Attempt>& att);
+  void deliver_mailboxes(const std::shared_ptr<Attempt>& att);
+  void deliver_files(const std::shared_ptr<Attempt>& att);
+  void leg_done(const std::shared_ptr<Attempt>& att);
+  void finish(const std::shared_ptr<Attempt>& att);
+  void queue_bounce(const std::shared_ptr<Attempt>& att, std::vector<size_t> failed);
+  void record(const std::shared_ptr<Attempt>& att);
+  void end(uint64_t id);
+  void write_state(StateWrite write);
+  void submit_state_writes();
+  // Runs `job` on this shard's lane, then `done` here; retries while the lane is full.
+  void on_lane(std::function<void()> job, std::function<void()> done);
+
+  Shard& shard_;
+  const DeliveryEnv env_;
+  const RetryPolicy retry_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> heap_;
+  std::unordered_map<uint64_t, int64_t> due_;  // scheduled id -> when (stale heap entries skip)
+  std::deque<uint64_t> ready_;
+  std::unordered_map<uint64_t, Envelope> fresh_;  // just queued, not started yet
+  std::unordered_map<uint64_t, std::shared_ptr<Attempt>> active_;
+  uint64_t timer_ = 0;
+  int64_t timer_at_unix_ms_ = 0;
+  std::vector<StateWrite> state_writes_;
+  bool state_write_in_flight_ = false;
+  QueueManagerCounters counters_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace rm
