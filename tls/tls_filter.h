@@ -14,6 +14,11 @@ class TlsFilter final : public StreamFilter {
  public:
   explicit TlsFilter(std::shared_ptr<TlsContext> context) : session_(std::move(context)) {}
 
+  // A client's filter, its ClientHello already made (sent when the connection takes the
+  // filter); `server_name` goes in SNI when it is a name (not an address literal).
+  static Result<std::unique_ptr<TlsFilter>> client(std::shared_ptr<TlsContext> context,
+                                                   const std::string& server_name);
+
   Status decode(std::string_view in, std::string& plain) override;
   Status encode(std::string_view plain) override { return session_.write_plaintext(plain); }
   std::string take_output() override { return session_.take_ciphertext(); }

@@ -51,6 +51,33 @@ std::string check_cidr(std::string_view value) {
   return Cidr::parse(value) ? "" : "'" + std::string(value) + "' is not an address or network (e.g. 10.0.0.0/8)";
 }
 
+std::string check_tls_policy(std::string_view value) {
+  return value == "none" || value == "opportunistic" || value == "required"
+             ? ""
+             : "'" + std::string(value) + "' must be none, opportunistic or required";
+}
+
+// "domain=host:port" with a port; the host is checked when it is resolved.
+std::string check_transport(std::string_view value) {
+  const size_t eq = value.find('=');
+  const size_t colon = value.rfind(':');
+  if (eq == 0 || eq == std::string_view::npos || colon == std::string_view::npos || colon < eq ||
+      colon + 1 == value.size() || value.find_first_of(" \t") != std::string_view::npos) {
+    return "'" + std::string(value) + "' is not domain=host:port";
+  }
+  return "";
+}
+
+std::string check_host_port(std::string_view value) {
+  if (value.empty()) {
+    return "";
+  }
+  const size_t colon = value.rfind(':');
+  return colon == std::string_view::npos || colon == 0 || colon + 1 == value.size()
+             ? "'" + std::string(value) + "' is not host:port"
+             : "";
+}
+
 std::string check_log_level(std::string_view value) {
   const Result<LogLevel> level = parse_log_level(value);
   return level.ok() ? "" : std::string(level.status().message());
@@ -148,6 +175,19 @@ constexpr ConfigField kSchema[] = {
     Uint32(RM_KEY(queue.lifetime_ms), 1000, 4000000000),
     Uint32(RM_KEY(queue.deliveries_max), 1, 1000000),
     Uint32(RM_KEY(queue.bounce_returned_bytes_max), 0, 67108864),
+
+    Section("relay"),
+    StringList(RM_KEY(relay.transport_map), check_transport),
+    String(RM_KEY(relay.smarthost), check_host_port),
+    String(RM_KEY(relay.smarthost_user)),
+    String(RM_KEY(relay.smarthost_password)),
+    String(RM_KEY(relay.tls), check_tls_policy),
+    StringList(RM_KEY(relay.tls_required_domains), check_protocol_token),
+    String(RM_KEY(relay.dns_servers)),
+    Uint32(RM_KEY(relay.mx_port), 1, 65535),
+    Uint32(RM_KEY(relay.connect_timeout_ms), 100, 600000),
+    Uint32(RM_KEY(relay.destination_concurrency_max), 1, 10000),
+    String(RM_KEY(relay.helo_name)),
 
     Section("store"),
     Uint32(RM_KEY(store.min_free_mib), 0, 1048576),

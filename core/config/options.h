@@ -98,6 +98,23 @@ struct QueueOptions {
   uint32_t bounce_returned_bytes_max = 50000;  // of the original in a bounce (RET=FULL)
 };
 
+// Outbound SMTP: where mail for other domains goes and how.
+struct RelayOptions {
+  // "domain=host:port" (or "*=host:port" for every other domain): a static route, before
+  // any smarthost or MX lookup. host may be a name, an IPv4 or a [bracketed] IPv6 address.
+  std::vector<std::string> transport_map;
+  std::string smarthost;            // "host:port": all other mail goes there ("" = MX)
+  std::string smarthost_user;       // AUTH to the smarthost (over TLS only)
+  std::string smarthost_password;
+  std::string tls = "opportunistic";      // none, opportunistic, required
+  std::vector<std::string> tls_required_domains;  // these get "required" whatever tls says
+  std::string dns_servers;          // "ip[:port],...": "" = /etc/resolv.conf
+  uint32_t mx_port = 25;            // the port MX hosts are reached on
+  uint32_t connect_timeout_ms = 30000;
+  uint32_t destination_concurrency_max = 20;  // connections at once per destination, per shard
+  std::string helo_name;            // "" = server.hostname
+};
+
 struct TlsOptions {
   std::string certificate_file;  // PEM; "" = a self-signed one made in DATA/tls/ at first start
   std::string key_file;          // PEM private key for certificate_file
@@ -108,6 +125,7 @@ struct Options {
   ListenersOptions listeners;
   SmtpOptions smtp;
   QueueOptions queue;
+  RelayOptions relay;
   TlsOptions tls;
   StoreOptions store;
   RuntimeOptions runtime;

@@ -13,6 +13,9 @@ constexpr uint16_t kClassIn = 1;
 constexpr int kCnameHopsMax = 8;
 // A response carries at most this many records we look at; the rest is ignored.
 constexpr uint16_t kRecordsMax = 512;
+// RFC 1035 §2.3.4: 255 octets on the wire, 253 characters as text. Compression pointers
+// can make longer ones: they are refused.
+constexpr size_t kNameTextMax = 253;
 
 struct Record {
   std::string owner;
@@ -68,7 +71,7 @@ class Reader {
     }
     out = normalize_dns_name(expanded);
     ares_free_string(expanded);
-    return skip(static_cast<size_t>(used));
+    return out.size() <= kNameTextMax && skip(static_cast<size_t>(used));
   }
   size_t pos() const { return pos_; }
   void seek(size_t pos) { pos_ = std::min(pos, len_); }

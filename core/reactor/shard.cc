@@ -103,9 +103,14 @@ Status Shard::run(const std::function<void(Status)>& started) {
     arm_accept(listeners_[i], i);
   }
   loop();
-  // Tear down in order: the lane finishes its jobs, then the ring goes (with the kernel's
-  // references to our sockets), then the sockets.
+  // Tear down in order: the lane finishes its jobs, then the exit tasks run (on a shard
+  // whose ring still exists), then the ring goes (with the kernel's references to our
+  // sockets), then the sockets.
   lane_.reset();
+  for (Task& task : exit_tasks_) {
+    task();
+  }
+  exit_tasks_.clear();
   for (Slot& slot : slots_) {
     if (slot.conn) {
       slot.conn->send_inflight_ = false;

@@ -126,6 +126,10 @@ class Shard {
   // False when the timer already ran or was cancelled.
   bool cancel_timer(uint64_t id);
 
+  // Runs `task` on this shard after its loop ends, before its ring and lane go: where
+  // parts built on the shard (timers, watches, resolvers) are taken down.
+  void at_exit(Task task) { exit_tasks_.push_back(std::move(task)); }
+
   // Runs `task` on this shard once the current batch of completions has been handled:
   // later, but before the shard sleeps. For callbacks that must not run inside the caller.
   void defer(Task task);
@@ -254,6 +258,7 @@ class Shard {
   SlotTable<FdWatch> watches_;
   bool multishot_poll_ = true;  // until the kernel refuses one
   std::vector<Task> deferred_;
+  std::vector<Task> exit_tasks_;
   // Declared before timers_ so that it is destroyed after it: the wheel unlinks the nodes
   // still scheduled when it goes, and they must still exist then.
   SlotTable<ShardTimer> shard_timers_;

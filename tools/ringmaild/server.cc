@@ -152,7 +152,11 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   RuntimeStart how;
   how.on_shard_exit = release_tls_thread_caches;
   RM_RETURN_IF_ERROR(runtime.start(how));
-  delivery.start();
+  if (Status started = delivery.start(); !started.ok()) {
+    runtime.request_shutdown();
+    (void)runtime.wait();
+    return started;
+  }
   RM_LOG(kInfo, "ready").kv("version", kRingmailVersion).kv("data", paths.data_dir);
   Status status = runtime.wait();
   ::unlink(paths.control_socket.c_str());

@@ -8,7 +8,7 @@ PACKAGES=(
   g++ clang clang-14 libclang-rt-14-dev llvm-14
   liburing-dev libwolfssl-dev libmimalloc-dev libsimdjson-dev librocksdb-dev libc-ares-dev
   libargon2-dev libgtest-dev libgmock-dev libbenchmark-dev
-  python3 procps swaks openssl dnsmasq-base
+  python3 procps swaks openssl dnsmasq-base postfix
 )
 
 missing=()
@@ -28,5 +28,8 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is here for its smtp-sink and smtp-source (tests, benchmarks): install it without
+# configuring or starting a system mail server.
+echo "postfix postfix/main_mailer_type select No configuration" | "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

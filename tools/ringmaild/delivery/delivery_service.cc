@@ -16,15 +16,23 @@ DeliveryService::DeliveryService(const Options& options, Runtime& runtime, Datab
 // The runtime has stopped (its threads are joined) before this runs.
 DeliveryService::~DeliveryService() = default;
 
-void DeliveryService::start() {
+Status DeliveryService::start() {
+  // Opportunistic STARTTLS accepts any certificate, as Postfix's "may" level does.
+  Result<std::shared_ptr<TlsContext>> tls = TlsContext::create_client(false, "");
+  if (!tls.ok()) {
+    return tls.status();
+  }
+  tls_client_ = *tls;
   for (int i = 0; i < runtime_.shard_count(); ++i) {
     runtime_.post(i, [this] { start_on(*Shard::current()); });
   }
+  return Status::Ok();
 }
 
 void DeliveryService::start_on(Shard& shard) {
   PerShard& mine = shards_[static_cast<size_t>(shard.index())];
   mine.writer = std::make_unique<MailboxWriter>(shard, db_, bodies_);
+  mine.transport = std::make_unique<SmtpTransport>(shard, options_, tls_client_);
   DeliveryEnv env;
   env.options = &options_;
   env.db = &db_;
@@ -35,11 +43,25 @@ void DeliveryService::start_on(Shard& shard) {
   env.mailbox_writer = [this](Shard& s) -> MailboxWriter& {
     return *shards_[static_cast<size_t>(s.index())].writer;
   };
+  env.transport = [this](Shard& s) -> SmtpTransport& {
+    return *shards_[static_cast<size_t>(s.index())].transport;
+  };
   mine.manager = std::make_unique<QueueManager>(shard, std::move(env));
   QueueManager* manager = mine.manager.get();
   smtp_.shard_state(shard).queue->set_commit_listener(
       [manager](const Envelope& envelope) { manager->enqueue(envelope); });
   manager->load();
+  shard.at_exit([this, &shard] { stop_on(shard); });
+}
+
+void DeliveryService::stop_on(Shard& shard) {
+  PerShard& mine = shards_[static_cast<size_t>(shard.index())];
+  if (mine.manager) {
+    smtp_.shard_state(shard).queue->set_commit_listener(nullptr);
+  }
+  mine.manager.reset();
+  mine.transport.reset();
+  mine.writer.reset();
 }
 
 void DeliveryService::flush(std::optional<QueueId> id) {

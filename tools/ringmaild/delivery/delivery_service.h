@@ -23,8 +23,8 @@ class DeliveryService {
   ~DeliveryService();
 
   // Creates every shard's parts on that shard and loads the queue. Call after the runtime
-  // started.
-  void start();
+  // started. Fails when the TLS client context cannot be made.
+  Status start();
   // Tries `id` (on its owner) or everything now. From a shard thread.
   void flush(std::optional<QueueId> id);
   // Sums of the queue managers' counters (any thread).
@@ -36,15 +36,19 @@ class DeliveryService {
  private:
   struct PerShard {
     std::unique_ptr<MailboxWriter> writer;
+    std::unique_ptr<SmtpTransport> transport;
     std::unique_ptr<QueueManager> manager;
   };
   void start_on(Shard& shard);
+  // Takes the shard's parts down on that shard as its loop ends (Shard::at_exit).
+  void stop_on(Shard& shard);
 
   const Options& options_;
   Runtime& runtime_;
   Database& db_;
   BodyStore& bodies_;
   SmtpService& smtp_;
+  std::shared_ptr<TlsContext> tls_client_;  // for STARTTLS to other servers
   std::vector<PerShard> shards_;
 };
 

@@ -58,6 +58,7 @@ struct QueueManager::Attempt {
   bool body_loaded = false;
   std::map<int, std::vector<Leg>> mailbox_legs;  // owner shard -> deliveries
   std::vector<Leg> file_legs;
+  std::map<std::string, std::vector<Leg>> remote_legs;  // destination domain -> recipients
   std::unordered_map<size_t, Outcome> outcomes;
   int legs_open = 0;
 
@@ -281,14 +282,13 @@ void QueueManager::begin(const std::shared_ptr<Attempt>& att) {
           att->file_legs.push_back({i, t});
           break;
         case DeliveryTarget::Kind::kRemote:
-          att->temporary(i, "451 4.4.0 <" + t.address +
-                                ">: no outbound transport: remote delivery is not enabled");
+          att->remote_legs[domain_of(t.address)].push_back({i, t});
           break;
       }
     }
   }
-  const bool needs_body =
-      !att->file_legs.empty() || (!att->mailbox_legs.empty() && att->inline_body());
+  const bool needs_body = !att->file_legs.empty() || !att->remote_legs.empty() ||
+                          (!att->mailbox_legs.empty() && att->inline_body());
   if (!needs_body) {
     dispatch(att);
     return;
@@ -307,6 +307,7 @@ void QueueManager::begin(const std::shared_ptr<Attempt>& att) {
               }
               att->mailbox_legs.clear();
               att->file_legs.clear();
+              att->remote_legs.clear();
             } else {
               att->body = std::move(**body);
               att->body_loaded = true;
@@ -316,13 +317,63 @@ void QueueManager::begin(const std::shared_ptr<Attempt>& att) {
 }
 
 void QueueManager::dispatch(const std::shared_ptr<Attempt>& att) {
-  att->legs_open = static_cast<int>(att->mailbox_legs.size()) + (att->file_legs.empty() ? 0 : 1);
+  att->legs_open = static_cast<int>(att->mailbox_legs.size() + att->remote_legs.size()) +
+                   (att->file_legs.empty() ? 0 : 1);
   if (att->legs_open == 0) {
     finish(att);
     return;
   }
   deliver_mailboxes(att);
   deliver_files(att);
+  deliver_remote(att);
+}
+
+void QueueManager::deliver_remote(const std::shared_ptr<Attempt>& att) {
+  if (att->remote_legs.empty()) {
+    return;
+  }
+  const Envelope& env = att->envelope;
+  auto body = std::make_shared<const std::string>(att->body);
+  for (const auto& [domain, legs] : att->remote_legs) {
+    RelayJob job;
+    job.domain = domain;
+    job.sender = env.sender;
+    for (const Attempt::Leg& leg : legs) {
+      const Recipient& original = env.recipients[leg.recipient];
+      // DSN parameters belong to the envelope recipient, not to addresses an alias made.
+      const bool same = leg.target.address == lower_ascii(original.address);
+      job.recipients.push_back(
+          RelayRecipient{leg.target.address, same ? original.notify : uint8_t{0},
+                         same ? original.orcpt : std::string()});
+    }
+    job.body = body;
+    job.body_type = static_cast<smtp::Body>(env.body_type);
+    job.smtputf8 = env.smtputf8;
+    job.ret = static_cast<smtp::Ret>(env.ret);
+    job.envid = env.envid;
+    const std::vector<Attempt::Leg>* legs_ptr = &legs;
+    env_.transport(shard_).deliver(
+        std::move(job), [this, att, legs_ptr, alive = alive_](std::vector<RelayResult> results) {
+          if (!*alive) {
+            return;
+          }
+          for (size_t k = 0; k < results.size() && k < legs_ptr->size(); ++k) {
+            const size_t i = (*legs_ptr)[k].recipient;
+            switch (results[k].outcome) {
+              case RelayResult::Outcome::kDelivered:
+                att->delivered(i, results[k].reply);
+                break;
+              case RelayResult::Outcome::kPermanent:
+                att->permanent(i, results[k].reply);
+                break;
+              case RelayResult::Outcome::kTemporary:
+                att->temporary(i, results[k].reply);
+                break;
+            }
+          }
+          leg_done(att);
+        });
+  }
 }
 
 void QueueManager::deliver_mailboxes(const std::shared_ptr<Attempt>& att) {

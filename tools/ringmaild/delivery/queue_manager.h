@@ -8,8 +8,8 @@
 //
 // One attempt: the recipients still pending are resolved (address_resolver.h): mailbox
 // targets go to the shard owning the account (its MailboxWriter), Maildir and mbox targets to
-// this shard's lane, remote targets — not deliverable yet: no outbound transport — are
-// deferred. Then each recipient is delivered, failed (5xx) or deferred (4xx); failed
+// this shard's lane, remote targets to the SmtpTransport, one job per destination domain.
+// Then each recipient is delivered, failed (5xx) or deferred (4xx); failed
 // recipients get a DSN (RFC 3464) to the envelope sender, honouring NOTIFY and RET, never to
 // the null sender; the new state goes to the store in a group write (one fsync for many
 // messages), the message leaves the queue when nothing is left to do.
@@ -35,6 +35,7 @@
 #include "store/queue/queue_store.h"
 #include "tools/ringmaild/delivery/mailbox_writer.h"
 #include "tools/ringmaild/delivery/retry_policy.h"
+#include "tools/ringmaild/delivery/smtp_transport.h"
 
 namespace rm {
 
@@ -49,6 +50,7 @@ struct DeliveryEnv {
   std::function<QueueStore&(Shard&)> queue;
   std::function<QueueId(Shard&)> next_queue_id;
   std::function<MailboxWriter&(Shard&)> mailbox_writer;
+  std::function<SmtpTransport&(Shard&)> transport;
 };
 
 // Relaxed atomics, summed over shards for `ringmail status` and tests.
@@ -99,6 +101,7 @@ class QueueManager {
   void dispatch(const std::shared_ptr<Attempt>& att);
   void deliver_mailboxes(const std::shared_ptr<Attempt>& att);
   void deliver_files(const std::shared_ptr<Attempt>& att);
+  void deliver_remote(const std::shared_ptr<Attempt>& att);
   void leg_done(const std::shared_ptr<Attempt>& att);
   void finish(const std::shared_ptr<Attempt>& att);
   void queue_bounce(const std::shared_ptr<Attempt>& att, std::vector<size_t> failed);
