@@ -322,6 +322,7 @@ start_ringmail() {
     "pop3": { "enabled": false }, "pop3s": { "enabled": false }
   },
   "smtp": { "connections_per_ip_max": 100000 },
+  "queue": { "deliver": false },
   "limits": { "connections_max": 100000 },
   "runtime": { "shards": $shards },
   "log": { "level": "warn", "file": "$tmp/ringmail-$rm_run.log" }

@@ -62,7 +62,7 @@ Result<int> open_unix(const ListenerSpec& spec) {
     return Status::FromErrno("bind " + spec.unix_path, errno);
   }
   // Only the owner (the operator running ringmaild) may talk to the control socket.
-  ::chmod(spec.unix_path.c_str(), 0600);
+  ::chmod(spec.unix_path.c_str(), static_cast<mode_t>(spec.unix_mode));
   if (::listen(fd.get(), kListenBacklog) != 0) {
     return Status::FromErrno("listen " + spec.unix_path, errno);
   }

@@ -37,6 +37,7 @@ struct ListenerSpec {
   // Unsent output a connection may hold; 0 = limits.output_buffer_bytes_max. The control
   // socket answers with whole messages, so it needs more than a protocol session.
   size_t output_bytes_max = 0;
+  uint32_t unix_mode = 0600;  // the UNIX socket's permissions
 };
 
 // Creates a listening socket for `spec`; `port` overrides spec.port (0 = spec.port).

@@ -58,7 +58,9 @@ class RelayTest(unittest.TestCase):
              "--mx-host=mx.test,mail.mx.test,10", "--host-record=mail.mx.test,127.0.0.1",
              "--mx-host=nullmx.test,.,0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.receiver = Server({"queue": FAST_RETRY}).start()
+        # Every DNS question goes to the dnsmasq above, never to the system's resolver.
+        dns = "127.0.0.1:%d" % cls.dns_port
+        cls.receiver = Server({"queue": FAST_RETRY, "relay": {"dns_servers": dns}}).start()
         cls.receiver.cli("domain", "add", "dest.test")
         cls.receiver.cli("domain", "add", "mx.test")
         cls.receiver.cli("user", "add", "rita@dest.test", input="rita-secret\n")
@@ -150,6 +152,31 @@ class RelayTest(unittest.TestCase):
             self.sender.wait_for(lambda: not self.sender.queue(), what="an empty queue")
         finally:
             sink.stop()
+
+
+class SmarthostTest(unittest.TestCase):
+    def test_smarthost_with_starttls_and_auth(self):
+        receiver = Server({"queue": {"deliver": True}, "relay": {"dns_servers": "127.0.0.1:9"}})
+        sender = None
+        try:
+            receiver.start()
+            receiver.cli("domain", "add", "dest.test")
+            receiver.cli("user", "add", "rita@dest.test", input="rita-secret\n")
+            sender = Server({"queue": {"deliver": True}, "relay": {
+                "smarthost": "127.0.0.1:%d" % receiver.ports["submission"],
+                "smarthost_user": "rita@dest.test", "smarthost_password": "rita-secret",
+                "dns_servers": "127.0.0.1:9"}}).start()
+            send(sender, "sam@src.test", ["rita@dest.test"], message("smart", "sam@src.test", "rita@dest.test"))
+            receiver.wait_for(lambda: (receiver.mailbox("rita@dest.test") or {"count": 0})["count"] == 1,
+                              what="the message through the smarthost")
+            body = receiver.mailbox_body("rita@dest.test", 1)
+            self.assertIn(b"with ESMTPSA", body)  # STARTTLS and AUTH on the submission port
+            self.assertEqual(sender.stop(), 0)
+            self.assertEqual(receiver.stop(), 0)
+        finally:
+            if sender:
+                sender.cleanup()
+            receiver.cleanup()
 
 
 if __name__ == "__main__":

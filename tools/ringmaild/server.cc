@@ -110,6 +110,10 @@ Status run_server(const Options& options, const ServerPaths& paths) {
                                     control_service_factory(control), "", false,
                                     size_t{1} << 30});
 
+  // Local programs (the sendmail command) speak SMTP here; any local user may submit.
+  runtime.add_listener(ListenerSpec{"local", "", 0, paths.data_dir + "/submit.sock",
+                                    smtp_service.factory(SmtpPort::kLocal), "", true, 0, 0666});
+
   // Protocols not served by this build yet answer with their "not available" reply.
   const std::string host = options.server.hostname;
   const std::string imap = "* BYE " + host + " IMAP service not available\r\n";
@@ -160,6 +164,7 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   RM_LOG(kInfo, "ready").kv("version", kRingmailVersion).kv("data", paths.data_dir);
   Status status = runtime.wait();
   ::unlink(paths.control_socket.c_str());
+  ::unlink((paths.data_dir + "/submit.sock").c_str());
   RM_LOG(kInfo, "stopped").kv("status", status);
   return status;
 }

@@ -84,7 +84,7 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
         port_(port),
         shard_(conn.shard()),
         state_(service.shard_state(conn.shard())),
-        client_(client_literal(conn)),
+        client_(port == SmtpPort::kLocal ? std::string(kLocalClient) : client_literal(conn)),
         session_(service.session_config(port), *this, client_) {}
 
   ~SmtpConnection() override {

@@ -24,10 +24,10 @@ smtp::SessionConfig make_session_config(const Options& options, SmtpPort port) {
   c.line_bytes_max = options.smtp.line_bytes_max;
   c.bare_line_policy = options.smtp.bare_line_policy == "normalize" ? smtp::BareLinePolicy::kNormalize
                                                                     : smtp::BareLinePolicy::kReject;
-  c.starttls_offered = port != SmtpPort::kSubmissions;
+  c.starttls_offered = port == SmtpPort::kMx || port == SmtpPort::kSubmission;
   c.tls_active = port == SmtpPort::kSubmissions;
   // Like Postfix's master.cf for submission: AUTH on the submission ports, not on the MX.
-  c.auth_enabled = port != SmtpPort::kMx;
+  c.auth_enabled = port == SmtpPort::kSubmission || port == SmtpPort::kSubmissions;
   c.auth_plaintext_allowed = options.smtp.auth_plaintext_allowed;
   return c;
 }
@@ -43,7 +43,8 @@ SmtpService::SmtpService(const Options& options, Runtime& runtime, Database& db,
       tls_(std::move(tls)),
       configs_{make_session_config(options, SmtpPort::kMx),
                make_session_config(options, SmtpPort::kSubmission),
-               make_session_config(options, SmtpPort::kSubmissions)} {
+               make_session_config(options, SmtpPort::kSubmissions),
+               make_session_config(options, SmtpPort::kLocal)} {
   for (const std::string& text : options.smtp.trusted_networks) {
     if (std::optional<Cidr> cidr = Cidr::parse(text)) {
       trusted_.push_back(*cidr);
@@ -128,7 +129,8 @@ smtp::Reply SmtpService::check_recipient(const smtp::RecipientRequest& request,
     return {550, "5.1.1", "<" + request.mailbox.address() + ">: Recipient address rejected: User unknown"};
   }
   std::optional<IpAddress> ip = parse_address_literal(request.client_address);
-  if (request.authenticated || (ip && any_contains(trusted_, *ip))) {
+  if (request.authenticated || request.client_address == kLocalClient ||
+      (ip && any_contains(trusted_, *ip))) {
     return {250, "2.1.5", "Ok"};
   }
   return {554, "5.7.1", "<" + request.mailbox.address() + ">: Relay access denied"};

@@ -30,7 +30,11 @@ namespace rm {
 
 class Runtime;
 
-enum class SmtpPort { kMx, kSubmission, kSubmissions };
+// kLocal: DATA/submit.sock, for the sendmail command and other local programs (trusted like
+// a trusted network: relay allowed, no TLS or AUTH; the client is "[local]").
+enum class SmtpPort { kMx, kSubmission, kSubmissions, kLocal };
+
+inline constexpr std::string_view kLocalClient = "[local]";
 
 class SmtpService {
  public:
@@ -77,7 +81,7 @@ class SmtpService {
   std::vector<Cidr> trusted_;
   std::vector<std::string> local_domains_;  // lower case
   uint32_t per_ip_per_shard_ = 1;
-  smtp::SessionConfig configs_[3];
+  smtp::SessionConfig configs_[4];
   std::vector<std::unique_ptr<ShardState>> shards_;
   std::vector<std::shared_ptr<const Directory>> directories_;  // [i]: touched by shard i only
 };

@@ -342,9 +342,9 @@ void QueueManager::deliver_remote(const std::shared_ptr<Attempt>& att) {
       const Recipient& original = env.recipients[leg.recipient];
       // DSN parameters belong to the envelope recipient, not to addresses an alias made.
       const bool same = leg.target.address == lower_ascii(original.address);
-      job.recipients.push_back(
-          RelayRecipient{leg.target.address, same ? original.notify : uint8_t{0},
-                         same ? original.orcpt : std::string()});
+      job.recipients.push_back(RelayRecipient{leg.target.address,
+                                              same ? original.notify : uint8_t{0},
+                                              same ? original.orcpt : std::string()});
     }
     job.body = body;
     job.body_type = static_cast<smtp::Body>(env.body_type);

@@ -156,7 +156,8 @@ class OutboundClient final : public ConnectionHandler {
       case ClientEventType::kRecipient:
         rcpt_seen_ = true;
         if (ev.recipient < results_.size()) {
-          results_[ev.recipient] = {outcome_of(ev.outcome), reply_text(ev.reply) + " (" + peer_ + ")"};
+          results_[ev.recipient] = {outcome_of(ev.outcome),
+                                    reply_text(ev.reply) + " (" + peer_ + ")"};
           rcpt_accepted_.resize(results_.size());
           rcpt_accepted_[ev.recipient] = ev.outcome == smtp::Outcome::kAccepted;
         }
@@ -220,8 +221,9 @@ class OutboundClient final : public ConnectionHandler {
     reported_ = true;
     const bool undecided = connection_ended && !rcpt_seen_;
     if (undecided) {
-      fail_all(permanent_failure_ ? RelayResult::Outcome::kPermanent : RelayResult::Outcome::kTemporary,
-               last_failure_.empty() ? "451 4.4.2 lost connection with " + peer_ : last_failure_);
+      fail_all(
+          permanent_failure_ ? RelayResult::Outcome::kPermanent : RelayResult::Outcome::kTemporary,
+          last_failure_.empty() ? "451 4.4.2 lost connection with " + peer_ : last_failure_);
     }
     report_(std::move(results_), undecided && !permanent_failure_);
   }
@@ -337,8 +339,9 @@ void SmtpTransport::route(const std::shared_ptr<Run>& run) {
       return;
     }
     if (!answer.status.ok() && answer.hosts.empty()) {
-      fail_all(run, answer.error == DnsError::kNoAddress ? RelayResult::Outcome::kPermanent
-                                                         : RelayResult::Outcome::kTemporary,
+      fail_all(run,
+               answer.error == DnsError::kNoAddress ? RelayResult::Outcome::kPermanent
+                                                    : RelayResult::Outcome::kTemporary,
                std::string(answer.error == DnsError::kNoAddress ? "550 5.4.4 " : "451 4.4.3 ") +
                    run->job.domain + ": " + std::string(answer.status.message()));
       return;
@@ -392,8 +395,8 @@ smtp::ClientConfig SmtpTransport::client_config(const Run& run) const {
   }
   const Candidate& c = run.candidates[run.next - 1];
   if (c.hop.smarthost && !options_.relay.smarthost_user.empty()) {
-    config.credentials = smtp::ClientCredentials{options_.relay.smarthost_user,
-                                                 options_.relay.smarthost_password};
+    config.credentials =
+        smtp::ClientCredentials{options_.relay.smarthost_user, options_.relay.smarthost_password};
     config.tls = smtp::TlsPolicy::kRequired;  // credentials never go out in clear
   }
   return config;

@@ -78,7 +78,8 @@ class SmtpTransport {
   void resolve_hop(const std::shared_ptr<Run>& run, Hop hop);
   void try_next(const std::shared_ptr<Run>& run);
   void finish(const std::shared_ptr<Run>& run, std::vector<RelayResult> results);
-  void fail_all(const std::shared_ptr<Run>& run, RelayResult::Outcome outcome, const std::string& reply);
+  void fail_all(const std::shared_ptr<Run>& run, RelayResult::Outcome outcome,
+                const std::string& reply);
   smtp::ClientConfig client_config(const Run& run) const;
   Resolver* resolver();
 
