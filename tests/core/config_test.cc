@@ -312,9 +312,10 @@ std::string non_default_value(const ConfigField& field) {
   } else if (const auto* u = std::get_if<Uint32Field>(&field.spec)) {
     candidates = {std::to_string(u->min), std::to_string(u->max)};
   } else if (std::holds_alternative<StringField>(field.spec)) {
-    candidates = {R"("::1")", R"("mx.example.org")", R"("debug")", R"("normalize")"};
+    candidates = {R"("::1")", R"("mx.example.org")", R"("debug")", R"("normalize")",
+                  R"("required")", R"("relay.example.org:587")"};
   } else if (std::holds_alternative<StringListField>(field.spec)) {
-    candidates = {R"(["example.org"])", R"(["10.0.0.0/8"])"};
+    candidates = {R"(["example.org"])", R"(["10.0.0.0/8"])", R"(["example.org=relay.example.org:25"])"};
   }
   for (const std::string& value : candidates) {
     std::string json = "{";
