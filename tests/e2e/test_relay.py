@@ -39,7 +39,14 @@ class Sink:
         time.sleep(0.3)
 
     def messages(self):
-        return sorted(glob.glob(self.dir + "/*"))
+        """The dumped messages (smtp-sink also leaves empty files for transactions that
+        carried no message)."""
+        found = []
+        for path in sorted(glob.glob(self.dir + "/*")):
+            with open(path, "rb") as f:
+                if b"Subject:" in f.read():
+                    found.append(path)
+        return found
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -110,6 +117,16 @@ class RelayTest(unittest.TestCase):
         log = self.sender.log_text()
         self.assertIn("to=rita@dest.test status=sent", log)
 
+    def test_connections_are_reused_between_messages(self):
+        before = self.count(self.receiver, "rita@dest.test")
+        connects = self.sender.log_text().count("relay_connect domain=dest.test")
+        for i in range(3):
+            send(self.sender, "sam@src.test", ["rita@dest.test"], message("reuse %d" % i, "sam@src.test", "rita@dest.test"))
+            self.receiver.wait_for(lambda: self.count(self.receiver, "rita@dest.test") == before + i + 1,
+                                   what="message %d" % i)
+        # At most one new connection per shard (2 here): the rest went over idle ones.
+        self.assertLessEqual(self.sender.log_text().count("relay_connect domain=dest.test"), connects + 2)
+
     def test_mx_from_a_real_dns_server(self):
         before = self.count(self.receiver, "max@mx.test")
         send(self.sender, "sam@src.test", ["max@mx.test"], message("via mx", "sam@src.test", "max@mx.test"))
@@ -126,7 +143,7 @@ class RelayTest(unittest.TestCase):
     def test_refused_connection_is_retried_until_the_server_is_up(self):
         send(self.sender, "sam@src.test", ["pat@down.test"], message("later", "sam@src.test", "pat@down.test"))
         self.sender.wait_for(lambda: "Connection refused" in self.sender.log_text(), what="a refused connection")
-        self.assertEqual(len(self.sender.queue()), 1)
+        self.assertIn("pat@down.test", [m["recipients"] for m in self.sender.queue()])
         sink = Sink(self.down_port)
         try:
             self.sender.wait_for(lambda: len(sink.messages()) == 1, what="the retried message at smtp-sink")

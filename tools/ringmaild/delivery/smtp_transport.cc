@@ -53,21 +53,42 @@ std::optional<std::pair<std::string, uint16_t>> split_host_port(std::string_view
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 
-// One outbound connection carrying one message. Reports once: the per-recipient results,
-// and whether nothing was decided there (so the next host may be tried).
+}  // namespace
+
+// One outbound connection. It carries one message at a time and reports each once: the
+// per-recipient results, and whether nothing was decided there (so the next host may be
+// tried). Between messages it waits, idle, for another one to the same destination
+// (SmtpTransport's pool) until kIdleMs pass; then it says QUIT.
 class OutboundClient final : public ConnectionHandler {
  public:
   using Report = std::function<void(std::vector<RelayResult> results, bool try_next)>;
+  // Idle: ready for another message; Gone: the connection is closing (never use it again).
+  using Notify = std::function<void(OutboundClient*)>;
+  static constexpr uint32_t kIdleMs = 5000;
 
   OutboundClient(smtp::ClientConfig config, std::shared_ptr<TlsContext> tls, std::string host,
-                 std::string peer, const RelayJob& job, Report report)
+                 std::string peer, std::shared_ptr<const RelayJob> job, Report report,
+                 Notify on_idle, Notify on_gone)
       : session_(std::move(config)),
         tls_(std::move(tls)),
         host_(std::move(host)),
         peer_(std::move(peer)),
-        job_(job),
-        report_(std::move(report)),
-        results_(job.recipients.size()) {}
+        on_idle_(std::move(on_idle)),
+        on_gone_(std::move(on_gone)) {
+    take(std::move(job), std::move(report));
+  }
+
+  // Another message on this idle connection.
+  void assign(std::shared_ptr<const RelayJob> job, Report report) {
+    take(std::move(job), std::move(report));
+    idle_ = false;
+    if (session_.ready()) {
+      sent_ = true;
+      send();
+    }
+    pump();
+  }
+  const std::string& peer() const { return peer_; }
 
   void on_open(Connection& conn) override {
     conn_ = &conn;
@@ -84,6 +105,12 @@ class OutboundClient final : public ConnectionHandler {
     conn.close_after_flush();
   }
   void on_deadline(Connection& conn) override {
+    if (idle_) {
+      leave_pool();
+      session_.quit();  // idle long enough: say goodbye
+      pump();
+      return;
+    }
     session_.timed_out();
     pump();
     conn.close_after_flush();
@@ -95,7 +122,8 @@ class OutboundClient final : public ConnectionHandler {
   }
   void on_close(Connection&) override {
     conn_ = nullptr;
-    if (!reported_) {
+    leave_pool();
+    if (job_ && !reported_) {
       session_.peer_closed();
       for (const ClientEvent& ev : session_.take_events()) {
         handle(ev);
@@ -122,7 +150,7 @@ class OutboundClient final : public ConnectionHandler {
       conn_->write(session_.output());
       session_.output().clear();
     }
-    const uint32_t timeout = smtp::timeout_ms(session_.state());
+    const uint32_t timeout = idle_ ? kIdleMs : smtp::timeout_ms(session_.state());
     if (timeout > 0) {
       conn_->set_deadline_in(timeout);
     }
@@ -134,26 +162,29 @@ class OutboundClient final : public ConnectionHandler {
   void handle(const ClientEvent& ev) {
     switch (ev.type) {
       case ClientEventType::kReady:
-        if (!sent_ && session_.ready()) {
+        if (!session_.ready()) {
+          break;
+        }
+        if (job_ && !sent_) {
           sent_ = true;
-          const Status s = session_.send_message(message());
-          if (!s.ok()) {
-            fail_all(RelayResult::Outcome::kPermanent, "554 5.6.0 " + std::string(s.message()));
-            session_.quit();
-          }
-        } else if (session_.ready()) {
-          session_.quit();
+          send();
+        } else if (!job_ && !idle_ && conn_ != nullptr) {
+          idle_ = true;  // the message is done: wait for another
+          on_idle_(this);
         }
         break;
       case ClientEventType::kStartTls:
         start_tls();
         break;
       case ClientEventType::kNeedBody:
-        if (session_.wants_body()) {
-          session_.body_end(*job_.body);
+        if (job_ && session_.wants_body()) {
+          session_.body_end(*job_->body);
         }
         break;
       case ClientEventType::kRecipient:
+        if (!job_) {
+          break;
+        }
         rcpt_seen_ = true;
         if (ev.recipient < results_.size()) {
           results_[ev.recipient] = {outcome_of(ev.outcome),
@@ -193,17 +224,48 @@ class OutboundClient final : public ConnectionHandler {
     session_.tls_started();  // EHLO is queued; it goes out once the handshake is done
   }
 
+  void take(std::shared_ptr<const RelayJob> job, Report report) {
+    job_ = std::move(job);
+    report_ = std::move(report);
+    results_.assign(job_->recipients.size(), RelayResult{});
+    rcpt_accepted_.clear();
+    sent_ = false;
+    rcpt_seen_ = false;
+    reported_ = false;
+    permanent_failure_ = false;
+    last_failure_.clear();
+  }
+
+  void send() {
+    const Status s = session_.send_message(message());
+    if (!s.ok()) {
+      fail_all(RelayResult::Outcome::kPermanent, "554 5.6.0 " + std::string(s.message()));
+      report(false);
+      session_.quit();
+    }
+  }
+
+  void leave_pool() {
+    if (idle_ || !gone_notified_) {
+      idle_ = false;
+      if (!gone_notified_) {
+        gone_notified_ = true;
+        on_gone_(this);
+      }
+    }
+  }
+
   smtp::OutboundMessage message() const {
     smtp::OutboundMessage m;
-    m.sender = job_.sender;
-    for (const RelayRecipient& r : job_.recipients) {
+    m.sender = job_->sender;
+    for (const RelayRecipient& r : job_->recipients) {
       m.recipients.push_back({r.address, r.notify, r.orcpt});
     }
-    m.size_bytes = job_.body->size();
-    m.body = job_.body_type;
-    m.smtputf8 = job_.smtputf8;
-    m.ret = job_.ret;
-    m.envid = job_.envid;
+    m.size_bytes = job_->body->size();
+    m.body = job_->body_type;
+    m.smtputf8 = job_->smtputf8;
+    m.ret = job_->ret;
+    m.envid = job_->envid;
     return m;
   }
 
@@ -225,15 +287,22 @@ class OutboundClient final : public ConnectionHandler {
           permanent_failure_ ? RelayResult::Outcome::kPermanent : RelayResult::Outcome::kTemporary,
           last_failure_.empty() ? "451 4.4.2 lost connection with " + peer_ : last_failure_);
     }
-    report_(std::move(results_), undecided && !permanent_failure_);
+    Report report = std::move(report_);
+    std::vector<RelayResult> results = std::move(results_);
+    job_.reset();
+    report(std::move(results), undecided && !permanent_failure_);
   }
 
   smtp::ClientSession session_;
   std::shared_ptr<TlsContext> tls_;
   const std::string host_;
   const std::string peer_;
-  const RelayJob& job_;
+  std::shared_ptr<const RelayJob> job_;  // the message in hand; none while idle
   Report report_;
+  Notify on_idle_;
+  Notify on_gone_;
+  bool idle_ = false;
+  bool gone_notified_ = false;
   Connection* conn_ = nullptr;
   std::vector<RelayResult> results_;
   std::vector<bool> rcpt_accepted_;
@@ -244,10 +313,9 @@ class OutboundClient final : public ConnectionHandler {
   std::string last_failure_;
 };
 
-}  // namespace
 
 struct SmtpTransport::Run {
-  RelayJob job;
+  std::shared_ptr<RelayJob> job;
   Done done;
   std::vector<Candidate> candidates;
   size_t next = 0;
@@ -278,9 +346,9 @@ Resolver* SmtpTransport::resolver() {
 
 void SmtpTransport::deliver(RelayJob job, Done done) {
   auto run = std::make_shared<Run>();
-  run->job = std::move(job);
+  run->job = std::make_shared<RelayJob>(std::move(job));
   run->done = std::move(done);
-  const std::string& domain = run->job.domain;
+  const std::string& domain = run->job->domain;
   if (running_[domain] >= options_.relay.destination_concurrency_max) {
     waiting_[domain].push_back(std::move(run));
     return;
@@ -289,12 +357,59 @@ void SmtpTransport::deliver(RelayJob job, Done done) {
 }
 
 void SmtpTransport::start(std::shared_ptr<Run> run) {
-  ++running_[run->job.domain];
+  ++running_[run->job->domain];
+  auto idle = idle_.find(run->job->domain);
+  if (idle != idle_.end() && !idle->second.empty()) {
+    OutboundClient* client = idle->second.back();
+    idle->second.pop_back();
+    if (idle->second.empty()) {
+      idle_.erase(idle);
+    }
+    client->assign(run->job, report_for(run, /*more_hosts=*/false));
+    return;
+  }
   route(run);
 }
 
+std::function<void(std::vector<RelayResult>, bool)> SmtpTransport::report_for(
+    const std::shared_ptr<Run>& run, bool more_hosts) {
+  return [this, run, more_hosts, alive = alive_](std::vector<RelayResult> results, bool next_host) {
+    if (!*alive) {
+      return;
+    }
+    if (next_host && more_hosts && run->next < run->candidates.size()) {
+      run->last_error = results.empty() ? "" : results[0].reply;
+      try_next(run);
+      return;
+    }
+    if (next_host && !more_hosts) {
+      route(run);  // a pooled connection died under the message: start afresh
+      return;
+    }
+    finish(run, std::move(results));
+  };
+}
+
+void SmtpTransport::pool_idle(const std::string& domain, OutboundClient* client) {
+  std::vector<OutboundClient*>& idle = idle_[domain];
+  if (idle.size() < options_.relay.destination_concurrency_max) {
+    idle.push_back(client);
+  }
+}
+
+void SmtpTransport::pool_gone(const std::string& domain, OutboundClient* client) {
+  auto it = idle_.find(domain);
+  if (it == idle_.end()) {
+    return;
+  }
+  std::erase(it->second, client);
+  if (it->second.empty()) {
+    idle_.erase(it);
+  }
+}
+
 void SmtpTransport::route(const std::shared_ptr<Run>& run) {
-  const std::string& domain = run->job.domain;
+  const std::string& domain = run->job->domain;
   std::string fixed;
   for (const std::string& entry : options_.relay.transport_map) {
     const size_t eq = entry.find('=');
@@ -330,12 +445,12 @@ void SmtpTransport::route(const std::shared_ptr<Run>& run) {
     }
     if (answer.error == DnsError::kNullMx) {
       fail_all(run, RelayResult::Outcome::kPermanent,
-               "556 5.1.10 " + run->job.domain + " accepts no mail (null MX)");
+               "556 5.1.10 " + run->job->domain + " accepts no mail (null MX)");
       return;
     }
     if (answer.error == DnsError::kNoSuchDomain || answer.error == DnsError::kInvalidName) {
       fail_all(run, RelayResult::Outcome::kPermanent,
-               "550 5.1.2 " + run->job.domain + ": domain not found");
+               "550 5.1.2 " + run->job->domain + ": domain not found");
       return;
     }
     if (!answer.status.ok() && answer.hosts.empty()) {
@@ -343,7 +458,7 @@ void SmtpTransport::route(const std::shared_ptr<Run>& run) {
                answer.error == DnsError::kNoAddress ? RelayResult::Outcome::kPermanent
                                                     : RelayResult::Outcome::kTemporary,
                std::string(answer.error == DnsError::kNoAddress ? "550 5.4.4 " : "451 4.4.3 ") +
-                   run->job.domain + ": " + std::string(answer.status.message()));
+                   run->job->domain + ": " + std::string(answer.status.message()));
       return;
     }
     const uint16_t port = static_cast<uint16_t>(options_.relay.mx_port);
@@ -390,7 +505,7 @@ smtp::ClientConfig SmtpTransport::client_config(const Run& run) const {
                : policy == "required" ? smtp::TlsPolicy::kRequired
                                       : smtp::TlsPolicy::kOpportunistic;
   const auto& required = options_.relay.tls_required_domains;
-  if (std::find(required.begin(), required.end(), run.job.domain) != required.end()) {
+  if (std::find(required.begin(), required.end(), run.job->domain) != required.end()) {
     config.tls = smtp::TlsPolicy::kRequired;
   }
   const Candidate& c = run.candidates[run.next - 1];
@@ -405,7 +520,7 @@ smtp::ClientConfig SmtpTransport::client_config(const Run& run) const {
 void SmtpTransport::try_next(const std::shared_ptr<Run>& run) {
   if (run->next >= run->candidates.size()) {
     fail_all(run, RelayResult::Outcome::kTemporary,
-             run->last_error.empty() ? "451 4.4.1 no reachable host for " + run->job.domain
+             run->last_error.empty() ? "451 4.4.1 no reachable host for " + run->job->domain
                                      : run->last_error);
     return;
   }
@@ -415,21 +530,20 @@ void SmtpTransport::try_next(const std::shared_ptr<Run>& run) {
   spec.timeout_ms = options_.relay.connect_timeout_ms;
   const std::string peer = c.hop.host + "[" + spec.destination.to_string() + "]";
   const smtp::ClientConfig config = client_config(*run);
-  auto on_report = [this, run, alive = alive_](std::vector<RelayResult> results, bool next_host) {
-    if (!*alive) {
-      return;
-    }
-    if (next_host && run->next < run->candidates.size()) {
-      run->last_error = results.empty() ? "" : results[0].reply;
-      try_next(run);
-      return;
-    }
-    finish(run, std::move(results));
-  };
+  const std::string domain = run->job->domain;
+  RM_LOG(kInfo, "relay_connect").kv("domain", domain).kv("peer", peer);
   shard_.connect(
       spec,
-      [config, tls = tls_client_, host = c.hop.host, peer, run, on_report](Connection&) {
-        return std::make_unique<OutboundClient>(config, tls, host, peer, run->job, on_report);
+      [this, config, tls = tls_client_, host = c.hop.host, peer, run, domain,
+       alive = alive_](Connection&) {
+        return std::make_unique<OutboundClient>(
+            config, tls, host, peer, run->job, report_for(run, /*more_hosts=*/true),
+            [this, domain, alive](OutboundClient* client) {
+              if (*alive) pool_idle(domain, client);
+            },
+            [this, domain, alive](OutboundClient* client) {
+              if (*alive) pool_gone(domain, client);
+            });
       },
       [this, run, peer, alive = alive_](const Status& status) {
         if (!*alive) {
@@ -442,11 +556,11 @@ void SmtpTransport::try_next(const std::shared_ptr<Run>& run) {
 
 void SmtpTransport::fail_all(const std::shared_ptr<Run>& run, RelayResult::Outcome outcome,
                              const std::string& reply) {
-  finish(run, std::vector<RelayResult>(run->job.recipients.size(), RelayResult{outcome, reply}));
+  finish(run, std::vector<RelayResult>(run->job->recipients.size(), RelayResult{outcome, reply}));
 }
 
 void SmtpTransport::finish(const std::shared_ptr<Run>& run, std::vector<RelayResult> results) {
-  const std::string domain = run->job.domain;
+  const std::string domain = run->job->domain;
   Done done = std::move(run->done);
   done(std::move(results));
   if (--running_[domain] == 0) {

@@ -7,7 +7,8 @@
 // relay.tls and relay.tls_required_domains; AUTH to the smarthost). Each recipient's RCPT
 // reply decides its fate: 2xx (and the final reply) delivered, 4xx retry, 5xx bounce.
 // At most relay.destination_concurrency_max jobs per destination run at once on a shard;
-// the rest wait their turn.
+// the rest wait their turn. A connection that finished its message stays open for a few
+// seconds and takes the next message to the same domain (no new TCP, TLS or EHLO).
 // Thread-safety: one per shard; every member function runs on that shard's thread.
 #pragma once
 
@@ -25,6 +26,8 @@
 #include "tls/tls_context.h"
 
 namespace rm {
+
+class OutboundClient;
 
 struct RelayRecipient {
   std::string address;
@@ -81,6 +84,10 @@ class SmtpTransport {
   void fail_all(const std::shared_ptr<Run>& run, RelayResult::Outcome outcome,
                 const std::string& reply);
   smtp::ClientConfig client_config(const Run& run) const;
+  std::function<void(std::vector<RelayResult>, bool)> report_for(const std::shared_ptr<Run>& run,
+                                                                   bool more_hosts);
+  void pool_idle(const std::string& domain, OutboundClient* client);
+  void pool_gone(const std::string& domain, OutboundClient* client);
   Resolver* resolver();
 
   Shard& shard_;
@@ -89,6 +96,8 @@ class SmtpTransport {
   std::unique_ptr<Resolver> resolver_;
   std::unordered_map<std::string, uint32_t> running_;  // per destination
   std::unordered_map<std::string, std::deque<std::shared_ptr<Run>>> waiting_;
+  // Connections that finished a message and wait for another to the same domain.
+  std::unordered_map<std::string, std::vector<OutboundClient*>> idle_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
