@@ -136,42 +136,30 @@ void QueueManager::flush(std::optional<QueueId> id) {
     }
     return;
   }
-  std::vector<uint64_t> ids;
-  for (const auto& [scheduled_id, at] : due_) {
-    ids.push_back(scheduled_id);
-  }
-  for (uint64_t scheduled_id : ids) {
+  for (uint64_t scheduled_id : schedule_.ids()) {
     schedule(scheduled_id, now);
   }
 }
 
 void QueueManager::schedule(uint64_t id, int64_t at_unix_ms) {
-  due_[id] = at_unix_ms;
-  heap_.push(Due{at_unix_ms, id});
-  counters_.scheduled.store(due_.size(), std::memory_order_relaxed);
+  schedule_.schedule(id, at_unix_ms);
+  counters_.scheduled.store(schedule_.size(), std::memory_order_relaxed);
   arm_timer();
 }
 
 void QueueManager::arm_timer() {
-  while (!heap_.empty()) {
-    auto it = due_.find(heap_.top().id);
-    if (it != due_.end() && it->second == heap_.top().at_unix_ms) {
-      break;
-    }
-    heap_.pop();  // stale: rescheduled or started since
-  }
-  if (heap_.empty()) {
+  const std::optional<int64_t> at = schedule_.next_due();
+  if (!at) {
     return;
   }
-  const int64_t at = heap_.top().at_unix_ms;
-  if (timer_ != 0 && timer_at_unix_ms_ <= at) {
+  if (timer_ != 0 && timer_at_unix_ms_ <= *at) {
     return;
   }
   if (timer_ != 0) {
     shard_.cancel_timer(timer_);
   }
-  timer_at_unix_ms_ = at;
-  const int64_t wait = std::max<int64_t>(0, at - unix_ms_now());
+  timer_at_unix_ms_ = *at;
+  const int64_t wait = std::max<int64_t>(0, *at - unix_ms_now());
   timer_ = shard_.start_timer(monotonic_ms() + wait, [this] {
     timer_ = 0;
     on_timer();
@@ -179,18 +167,10 @@ void QueueManager::arm_timer() {
 }
 
 void QueueManager::on_timer() {
-  const int64_t now = unix_ms_now();
-  while (!heap_.empty() && heap_.top().at_unix_ms <= now) {
-    const Due due = heap_.top();
-    heap_.pop();
-    auto it = due_.find(due.id);
-    if (it == due_.end() || it->second != due.at_unix_ms) {
-      continue;
-    }
-    due_.erase(it);
-    ready_.push_back(due.id);
+  for (uint64_t id : schedule_.take_due(unix_ms_now())) {
+    ready_.push_back(id);
   }
-  counters_.scheduled.store(due_.size(), std::memory_order_relaxed);
+  counters_.scheduled.store(schedule_.size(), std::memory_order_relaxed);
   pump();
   arm_timer();
 }
@@ -218,7 +198,7 @@ void QueueManager::end(uint64_t id) {
 void QueueManager::start(uint64_t id) {
   auto att = std::make_shared<Attempt>();
   active_.emplace(id, att);
-  due_.erase(id);
+  schedule_.erase(id);
   if (auto it = fresh_.find(id); it != fresh_.end()) {
     att->envelope = std::move(it->second);
     fresh_.erase(it);

@@ -35,6 +35,7 @@
 #include "store/queue/queue_store.h"
 #include "tools/ringmaild/delivery/mailbox_writer.h"
 #include "tools/ringmaild/delivery/retry_policy.h"
+#include "tools/ringmaild/delivery/retry_schedule.h"
 #include "tools/ringmaild/delivery/smtp_transport.h"
 
 namespace rm {
@@ -81,11 +82,6 @@ class QueueManager {
 
  private:
   struct Attempt;
-  struct Due {
-    int64_t at_unix_ms;
-    uint64_t id;
-    bool operator>(const Due& o) const { return at_unix_ms > o.at_unix_ms; }
-  };
   struct StateWrite {
     Envelope envelope;
     bool remove = false;
@@ -115,8 +111,7 @@ class QueueManager {
   Shard& shard_;
   const DeliveryEnv env_;
   const RetryPolicy retry_;
-  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> heap_;
-  std::unordered_map<uint64_t, int64_t> due_;  // scheduled id -> when (stale heap entries skip)
+  RetrySchedule schedule_;  // deferred messages: id -> when
   std::deque<uint64_t> ready_;
   std::unordered_map<uint64_t, Envelope> fresh_;  // just queued, not started yet
   std::unordered_map<uint64_t, std::shared_ptr<Attempt>> active_;

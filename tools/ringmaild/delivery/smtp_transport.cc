@@ -313,7 +313,6 @@ class OutboundClient final : public ConnectionHandler {
   std::string last_failure_;
 };
 
-
 struct SmtpTransport::Run {
   std::shared_ptr<RelayJob> job;
   Done done;
@@ -539,10 +538,12 @@ void SmtpTransport::try_next(const std::shared_ptr<Run>& run) {
         return std::make_unique<OutboundClient>(
             config, tls, host, peer, run->job, report_for(run, /*more_hosts=*/true),
             [this, domain, alive](OutboundClient* client) {
-              if (*alive) pool_idle(domain, client);
+              if (*alive)
+                pool_idle(domain, client);
             },
             [this, domain, alive](OutboundClient* client) {
-              if (*alive) pool_gone(domain, client);
+              if (*alive)
+                pool_gone(domain, client);
             });
       },
       [this, run, peer, alive = alive_](const Status& status) {

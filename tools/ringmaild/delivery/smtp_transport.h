@@ -85,7 +85,7 @@ class SmtpTransport {
                 const std::string& reply);
   smtp::ClientConfig client_config(const Run& run) const;
   std::function<void(std::vector<RelayResult>, bool)> report_for(const std::shared_ptr<Run>& run,
-                                                                   bool more_hosts);
+                                                                 bool more_hosts);
   void pool_idle(const std::string& domain, OutboundClient* client);
   void pool_gone(const std::string& domain, OutboundClient* client);
   Resolver* resolver();
