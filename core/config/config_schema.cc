@@ -173,6 +173,7 @@ constexpr ConfigField kSchema[] = {
     Uint32(RM_KEY(queue.retry_initial_ms), 10, 86400000),
     Uint32(RM_KEY(queue.retry_max_ms), 10, 604800000),
     Uint32(RM_KEY(queue.lifetime_ms), 1000, 4000000000),
+    Uint32(RM_KEY(queue.delay_warning_ms), 0, 4000000000),
     Uint32(RM_KEY(queue.deliveries_max), 1, 1000000),
     Uint32(RM_KEY(queue.bounce_returned_bytes_max), 0, 67108864),
 

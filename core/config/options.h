@@ -94,6 +94,7 @@ struct QueueOptions {
   uint32_t retry_initial_ms = 300000;   // first retry after a temporary failure: 5 minutes
   uint32_t retry_max_ms = 14400000;     // the back-off doubles up to this: 4 hours
   uint32_t lifetime_ms = 432000000;     // then the message bounces: 5 days
+  uint32_t delay_warning_ms = 0;        // a "delayed" DSN after this long; 0: none (Postfix's default)
   uint32_t deliveries_max = 1000;       // messages in delivery at once, per shard
   uint32_t bounce_returned_bytes_max = 50000;  // of the original in a bounce (RET=FULL)
 };

@@ -9,6 +9,7 @@ import os
 import shutil
 import smtplib
 import tempfile
+import time
 import unittest
 
 from harness import Server
@@ -22,9 +23,13 @@ def message(subject, body="Hello.\r\n", sender="alice@example.org", to="bob@exam
 def count_messages(open_mailbox):
     """Messages in a Maildir or mbox, 0 while it does not exist yet."""
     try:
-        return len(open_mailbox())
+        box = open_mailbox()
     except (FileNotFoundError, mailbox.NoSuchMailboxError):
         return 0
+    try:
+        return len(box)
+    finally:
+        box.close()
 
 
 class LocalDeliveryTest(unittest.TestCase):
@@ -95,7 +100,9 @@ class LocalDeliveryTest(unittest.TestCase):
         self.assertEqual(md["Delivered-To"], "carol@example.org")
         self.assertEqual(md["Return-Path"], "<alice@example.org>")
         self.assertIn("From the start of a line.\nBye.\n", md.get_payload())
-        mb = list(mailbox.mbox(mbox_path))[0]
+        box = mailbox.mbox(mbox_path)
+        mb = list(box)[0]
+        box.close()
         self.assertEqual(mb["Subject"], "files")
         self.assertTrue(mb.get_from().startswith("alice@example.org "), mb.get_from())
         self.assertIn(">From the start of a line.\n", mb.get_payload())  # mboxrd quoting
@@ -123,6 +130,32 @@ class LocalDeliveryTest(unittest.TestCase):
             self.server.cli("user", "delivery", "erin@example.org", "store")
 
 
+class DelayNoticeTest(unittest.TestCase):
+    def test_a_delay_notice_goes_to_the_sender_once(self):
+        server = Server({"queue": {"deliver": True, "retry_initial_ms": 200, "retry_max_ms": 200,
+                                   "delay_warning_ms": 700}})
+        try:
+            server.start()
+            server.cli("domain", "add", "example.org")
+            for user in ["alice", "gina"]:
+                server.cli("user", "add", user + "@example.org", input=user + "-secret\n")
+            server.cli("user", "delivery", "gina@example.org", "mbox:/proc/ringmail-no-such-dir/%u")
+            with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
+                s.sendmail("alice@example.org", ["gina@example.org"], message("slow", to="gina@example.org"))
+            server.wait_for(lambda: (server.mailbox("alice@example.org") or {"count": 0})["count"] >= 1,
+                            what="the delay notice")
+            time.sleep(1.5)  # more attempts fail meanwhile: still one notice
+            self.assertEqual(server.mailbox("alice@example.org")["count"], 1)
+            dsn = email.message_from_bytes(server.mailbox_body("alice@example.org", 1))
+            fields = [p for p in dsn.walk() if p.get_content_type() == "message/delivery-status"][0].get_payload()[1]
+            self.assertEqual(fields["Action"], "delayed")
+            self.assertIn("Will-Retry-Until", fields)
+            self.assertEqual(len(server.queue()), 1)  # still being retried
+            self.assertEqual(server.stop(), 0)
+        finally:
+            server.cleanup()
+
+
 class DeferredAcrossRestartTest(unittest.TestCase):
     def test_deferred_mail_is_delivered_after_a_restart(self):
         files = tempfile.mkdtemp(prefix="ringmail-files-")
@@ -146,7 +179,7 @@ class DeferredAcrossRestartTest(unittest.TestCase):
             server.start()  # the schedule is rebuilt from the store; the retry is due in 60 s
             server.cli("queue", "flush")
             server.wait_for(lambda: os.path.exists(os.path.join(target, "frank")), what="the mbox")
-            self.assertEqual(len(mailbox.mbox(os.path.join(target, "frank"))), 1)
+            self.assertEqual(count_messages(lambda: mailbox.mbox(os.path.join(target, "frank"))), 1)
             server.wait_for(lambda: not server.queue(), what="an empty queue")
             self.assertEqual(server.stop(), 0)
         finally:

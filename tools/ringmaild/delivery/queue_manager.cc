@@ -466,24 +466,51 @@ void QueueManager::finish(const std::shared_ptr<Attempt>& att) {
                                                               : "deferred")
         .kv("reply", r.last_reply);
   }
-  if (!failed.empty() && !env.sender.empty()) {
-    queue_bounce(att, std::move(failed));
+  std::vector<Report> reports;
+  for (size_t i : failed) {
+    reports.push_back({i, dsn::Action::kFailed});
+  }
+  if (delay_warning_due(env)) {
+    for (auto& [i, outcome] : att->outcomes) {
+      if (env.recipients[i].state == Recipient::State::kDeferred) {
+        reports.push_back({i, dsn::Action::kDelayed});
+      }
+    }
+  }
+  if (!reports.empty() && !env.sender.empty()) {
+    queue_report(att, std::move(reports));
     return;
   }
   record(att);
 }
 
-// Queues a DSN for the recipients in `failed` that asked for one, then records the state.
-void QueueManager::queue_bounce(const std::shared_ptr<Attempt>& att, std::vector<size_t> failed) {
+// The optional delay notice (queue.delay_warning_ms, like Postfix's delay_warning_time):
+// due once, at the first attempt that ends after the message has waited that long — the
+// attempt before it ended earlier. That one ended one back-off before this attempt's
+// scheduled time (next_attempt_unix_ms, not yet overwritten), so nothing extra is stored.
+bool QueueManager::delay_warning_due(const Envelope& env) const {
+  const int64_t delay = env_.options->queue.delay_warning_ms;
+  if (delay == 0) {
+    return false;
+  }
+  const int64_t previous = env.attempts == 0
+                               ? env.received_unix_ms
+                               : env.next_attempt_unix_ms - retry_.delay_ms(env.attempts);
+  return previous - env.received_unix_ms < delay && unix_ms_now() - env.received_unix_ms >= delay;
+}
+
+// Queues a DSN for the recipients in `reports` that asked for one (failed, or delayed), then
+// records the state.
+void QueueManager::queue_report(const std::shared_ptr<Attempt>& att, std::vector<Report> reports) {
   if (!att->body_loaded) {
     auto body = std::make_shared<Result<std::string>>(Status::Unavailable("not read"));
     Database* db = env_.db;
     BodyStore* bodies = env_.bodies;
     on_lane([db, bodies, att, body] { *body = QueueStore::read_body(*db, *bodies, att->envelope); },
-            [this, att, body, failed = std::move(failed)]() mutable {
+            [this, att, body, reports = std::move(reports)]() mutable {
               att->body = body->ok() ? std::move(**body) : std::string();
               att->body_loaded = true;
-              queue_bounce(att, std::move(failed));
+              queue_report(att, std::move(reports));
             });
     return;
   }
@@ -499,14 +526,16 @@ void QueueManager::queue_bounce(const std::shared_ptr<Attempt>& att, std::vector
   request.date_unix_s = now_s;
   request.original = att->body;
   request.returned_bytes_max = env_.options->queue.bounce_returned_bytes_max;
-  for (size_t i : failed) {
-    const Recipient& r = env.recipients[i];
-    if (!dsn::should_notify(r.notify, dsn::Action::kFailed, env.sender)) {
+  const int64_t retry_until_s = (env.received_unix_ms + retry_.lifetime_ms) / 1000;
+  for (const Report& report : reports) {
+    const Recipient& r = env.recipients[report.recipient];
+    if (!dsn::should_notify(r.notify, report.action, env.sender)) {
       continue;
     }
-    request.recipients.push_back(dsn::RecipientReport{r.address, r.orcpt, dsn::Action::kFailed,
-                                                      status_of(r.last_reply), "", "smtp",
-                                                      r.last_reply, now_s, 0});
+    const bool delayed = report.action == dsn::Action::kDelayed;
+    request.recipients.push_back(
+        dsn::RecipientReport{r.address, r.orcpt, report.action, status_of(r.last_reply), "", "smtp",
+                             r.last_reply, now_s, delayed ? retry_until_s : 0});
   }
   if (request.recipients.empty()) {
     record(att);

@@ -11,9 +11,10 @@
 // this shard's lane, remote targets to the SmtpTransport, one job per destination domain.
 // Then each recipient is delivered, failed (5xx) or deferred (4xx); failed
 // recipients get a DSN (RFC 3464) to the envelope sender, honouring NOTIFY and RET, never to
-// the null sender; the new state goes to the store in a group write (one fsync for many
-// messages), the message leaves the queue when nothing is left to do.
-// Thread-safety: every member function runs on the owning shard's thread.
+// the null sender (and, with queue.delay_warning_ms, deferred ones a delay notice once); the new
+// state goes to the store in a group write (one fsync for many messages), the message leaves the
+// queue when nothing is left to do. Thread-safety: every member function runs on the owning shard's
+// thread.
 #pragma once
 
 #include <atomic>
@@ -29,6 +30,7 @@
 
 #include "core/config/options.h"
 #include "core/reactor/shard.h"
+#include "proto/dsn/dsn_builder.h"
 #include "store/account/directory.h"
 #include "store/body/body_store.h"
 #include "store/db/database.h"
@@ -100,7 +102,12 @@ class QueueManager {
   void deliver_remote(const std::shared_ptr<Attempt>& att);
   void leg_done(const std::shared_ptr<Attempt>& att);
   void finish(const std::shared_ptr<Attempt>& att);
-  void queue_bounce(const std::shared_ptr<Attempt>& att, std::vector<size_t> failed);
+  struct Report {
+    size_t recipient;
+    dsn::Action action;
+  };
+  void queue_report(const std::shared_ptr<Attempt>& att, std::vector<Report> reports);
+  bool delay_warning_due(const Envelope& env) const;
   void record(const std::shared_ptr<Attempt>& att);
   void end(uint64_t id);
   void write_state(StateWrite write);
