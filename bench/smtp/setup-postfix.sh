@@ -20,6 +20,8 @@
 # Environment:
 #   PROCESS_LIMIT  default_process_limit of the instance (default 1000: enough smtpd and
 #                  cleanup processes for 500 parallel sessions; Postfix's own default is 100)
+#   RELAYHOST      "127.0.0.1:PORT": relay everything there (end-to-end relay benchmarks)
+#                  instead of keeping it queued
 #   MAILLOG        "file" (default): log to DIR/maillog through postlogd, as a deployed
 #                  Postfix logs every message; "none": no log at all (this machine has no
 #                  syslog daemon, so Postfix's syslog() calls go nowhere)
@@ -38,6 +40,14 @@ dir=${1:-/tmp/ringmail-bench-postfix}
 port=${2:-12525}
 process_limit=${PROCESS_LIMIT:-1000}
 maillog=${MAILLOG:-file}
+relayhost=${RELAYHOST:-}
+if [[ -n $relayhost ]]; then
+  relay_lines="relayhost = [${relayhost%:*}]:${relayhost##*:}"
+else
+  relay_lines="relayhost =
+# Intake only: messages for the relay transport stay in the queue.
+defer_transports = relay"
+fi
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
 [[ $dir == /* ]] || dir=$(pwd)/$dir
@@ -134,10 +144,8 @@ mynetworks = 127.0.0.0/8
 mydestination =
 local_recipient_maps =
 relay_domains = bench.test
-relayhost =
+$relay_lines
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-# Intake only: messages for the relay transport stay in the queue.
-defer_transports = relay
 smtp_dns_support_level = disabled
 alias_maps =
 alias_database =

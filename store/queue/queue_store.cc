@@ -310,10 +310,12 @@ void QueueStore::run_group(Database& db, BodyStore& bodies, SegmentWriter& write
       RM_LOG(kWarn, "body_segment_seal_failed").kv("segment", segment).kv("error", sealed);
     }
   }
-  // Free the bodies now rather than after the callbacks.
+  // Free the bodies now rather than after the callbacks; small ones stay for the listener.
   group.chunks = {};
   for (PendingCommit& commit : group.commits) {
-    commit.last_chunk = {};
+    if (!is_inline(commit.envelope)) {
+      commit.last_chunk = {};
+    }
   }
 }
 
@@ -348,7 +350,7 @@ void QueueStore::notify_listener(const Group& group) const {
   }
   for (const PendingCommit& commit : group.commits) {
     if (commit.status.ok()) {
-      commit_listener_(commit.envelope);
+      commit_listener_(commit.envelope, is_inline(commit.envelope) ? &commit.last_chunk : nullptr);
     }
   }
 }

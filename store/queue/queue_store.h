@@ -85,10 +85,11 @@ class QueueStore {
   void discard(QueueId id);
 
   // Called on this shard with every envelope whose commit succeeded, before the commit's
-  // own callback (the queue manager hears of new mail at once, without polling).
-  void set_commit_listener(std::function<void(const Envelope&)> listener) {
-    commit_listener_ = std::move(listener);
-  }
+  // own callback (the queue manager hears of new mail at once, without polling). A body
+  // stored with its envelope (small) comes along, so delivery need not read it back;
+  // otherwise `inline_body` is null.
+  using CommitListener = std::function<void(const Envelope&, const std::string* inline_body)>;
+  void set_commit_listener(CommitListener listener) { commit_listener_ = std::move(listener); }
 
   // No write pending and no job in flight.
   bool idle() const;
@@ -161,7 +162,7 @@ class QueueStore {
   // Messages whose chunk write failed: their commit must fail too.
   std::unordered_set<uint64_t> failed_chunk_ids_;
   QueueStoreCounters counters_;
-  std::function<void(const Envelope&)> commit_listener_;
+  CommitListener commit_listener_;
   // Expires with the store; a completion that outlives it runs its callbacks and stops.
   std::shared_ptr<char> life_ = std::make_shared<char>(0);
 };

@@ -49,7 +49,9 @@ void DeliveryService::start_on(Shard& shard) {
   mine.manager = std::make_unique<QueueManager>(shard, std::move(env));
   QueueManager* manager = mine.manager.get();
   smtp_.shard_state(shard).queue->set_commit_listener(
-      [manager](const Envelope& envelope) { manager->enqueue(envelope); });
+      [manager](const Envelope& envelope, const std::string* inline_body) {
+        manager->enqueue(envelope, inline_body);
+      });
   manager->load();
   shard.at_exit([this, &shard] { stop_on(shard); });
 }

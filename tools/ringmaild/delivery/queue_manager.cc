@@ -119,11 +119,15 @@ void QueueManager::load() {
           });
 }
 
-void QueueManager::enqueue(const Envelope& envelope) {
+void QueueManager::enqueue(const Envelope& envelope, const std::string* inline_body) {
   if (!env_.options->queue.deliver) {
     return;  // deliveries off: the mail stays queued until a restart with them on
   }
-  fresh_.emplace(envelope.id.value, envelope);
+  Fresh fresh{envelope, std::nullopt};
+  if (inline_body != nullptr) {
+    fresh.body = *inline_body;
+  }
+  fresh_.emplace(envelope.id.value, std::move(fresh));
   ready_.push_back(envelope.id.value);
   pump();
 }
@@ -200,7 +204,11 @@ void QueueManager::start(uint64_t id) {
   active_.emplace(id, att);
   schedule_.erase(id);
   if (auto it = fresh_.find(id); it != fresh_.end()) {
-    att->envelope = std::move(it->second);
+    att->envelope = std::move(it->second.envelope);
+    if (it->second.body) {
+      att->body = std::move(*it->second.body);
+      att->body_loaded = true;
+    }
     fresh_.erase(it);
     begin(att);
     return;
@@ -269,7 +277,7 @@ void QueueManager::begin(const std::shared_ptr<Attempt>& att) {
   }
   const bool needs_body = !att->file_legs.empty() || !att->remote_legs.empty() ||
                           (!att->mailbox_legs.empty() && att->inline_body());
-  if (!needs_body) {
+  if (!needs_body || att->body_loaded) {
     dispatch(att);
     return;
   }

@@ -75,8 +75,9 @@ class QueueManager {
 
   // Reads this shard's messages from the store (on the lane) and schedules them.
   void load();
-  // A message this shard just queued: tried at once.
-  void enqueue(const Envelope& envelope);
+  // A message this shard just queued: tried at once. `inline_body`, when given, is its body
+  // (saves reading it back).
+  void enqueue(const Envelope& envelope, const std::string* inline_body);
   // Tries `id` (or every scheduled message) now.
   void flush(std::optional<QueueId> id);
 
@@ -120,7 +121,11 @@ class QueueManager {
   const RetryPolicy retry_;
   RetrySchedule schedule_;  // deferred messages: id -> when
   std::deque<uint64_t> ready_;
-  std::unordered_map<uint64_t, Envelope> fresh_;  // just queued, not started yet
+  struct Fresh {
+    Envelope envelope;
+    std::optional<std::string> body;
+  };
+  std::unordered_map<uint64_t, Fresh> fresh_;  // just queued, not started yet
   std::unordered_map<uint64_t, std::shared_ptr<Attempt>> active_;
   uint64_t timer_ = 0;
   int64_t timer_at_unix_ms_ = 0;
