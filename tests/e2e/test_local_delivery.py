@@ -28,6 +28,8 @@ def count_messages(open_mailbox):
         return 0
     try:
         return len(box)
+    except FileNotFoundError:  # a Maildir whose cur/ or new/ is being made
+        return 0
     finally:
         box.close()
 
