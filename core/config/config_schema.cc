@@ -188,6 +188,7 @@ constexpr ConfigField kSchema[] = {
     Uint32(RM_KEY(relay.mx_port), 1, 65535),
     Uint32(RM_KEY(relay.connect_timeout_ms), 100, 600000),
     Uint32(RM_KEY(relay.destination_concurrency_max), 1, 10000),
+    Uint32(RM_KEY(relay.connection_idle_ms), 0, 3600000),
     String(RM_KEY(relay.helo_name)),
 
     Section("store"),

@@ -113,6 +113,7 @@ struct RelayOptions {
   uint32_t mx_port = 25;            // the port MX hosts are reached on
   uint32_t connect_timeout_ms = 30000;
   uint32_t destination_concurrency_max = 20;  // connections at once per destination, per shard
+  uint32_t connection_idle_ms = 5000;  // a finished connection waits this long for the next message
   std::string helo_name;            // "" = server.hostname
 };
 

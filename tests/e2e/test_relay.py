@@ -79,6 +79,7 @@ class RelayTest(unittest.TestCase):
                               "sink.test=127.0.0.1:%d" % cls.sink_port,
                               "down.test=127.0.0.1:%d" % cls.down_port],
             "dns_servers": "127.0.0.1:%d" % cls.dns_port,
+            "connection_idle_ms": 120000,  # slow (sanitizer) builds must not see it expire
             "mx_port": cls.receiver.ports["smtp"]}}).start()
         cls.sender.cli("domain", "add", "src.test")
         cls.sender.cli("user", "add", "sam@src.test", input="sam-secret\n")

@@ -58,18 +58,18 @@ std::optional<std::pair<std::string, uint16_t>> split_host_port(std::string_view
 // One outbound connection. It carries one message at a time and reports each once: the
 // per-recipient results, and whether nothing was decided there (so the next host may be
 // tried). Between messages it waits, idle, for another one to the same destination
-// (SmtpTransport's pool) until kIdleMs pass; then it says QUIT.
+// (SmtpTransport's pool) until relay.connection_idle_ms pass; then it says QUIT.
 class OutboundClient final : public ConnectionHandler {
  public:
   using Report = std::function<void(std::vector<RelayResult> results, bool try_next)>;
   // Idle: ready for another message; Gone: the connection is closing (never use it again).
   using Notify = std::function<void(OutboundClient*)>;
-  static constexpr uint32_t kIdleMs = 5000;
 
   OutboundClient(smtp::ClientConfig config, std::shared_ptr<TlsContext> tls, std::string host,
                  std::string peer, std::shared_ptr<const RelayJob> job, Report report,
-                 Notify on_idle, Notify on_gone)
+                 uint32_t idle_ms, Notify on_idle, Notify on_gone)
       : session_(std::move(config)),
+        idle_ms_(idle_ms),
         tls_(std::move(tls)),
         host_(std::move(host)),
         peer_(std::move(peer)),
@@ -150,7 +150,7 @@ class OutboundClient final : public ConnectionHandler {
       conn_->write(session_.output());
       session_.output().clear();
     }
-    const uint32_t timeout = idle_ ? kIdleMs : smtp::timeout_ms(session_.state());
+    const uint32_t timeout = idle_ ? idle_ms_ : smtp::timeout_ms(session_.state());
     if (timeout > 0) {
       conn_->set_deadline_in(timeout);
     }
@@ -168,9 +168,11 @@ class OutboundClient final : public ConnectionHandler {
         if (job_ && !sent_) {
           sent_ = true;
           send();
-        } else if (!job_ && !idle_ && conn_ != nullptr) {
+        } else if (!job_ && !idle_ && conn_ != nullptr && idle_ms_ > 0) {
           idle_ = true;  // the message is done: wait for another
           on_idle_(this);
+        } else if (!job_ && idle_ms_ == 0) {
+          session_.quit();
         }
         break;
       case ClientEventType::kStartTls:
@@ -294,6 +296,7 @@ class OutboundClient final : public ConnectionHandler {
   }
 
   smtp::ClientSession session_;
+  const uint32_t idle_ms_;  // 0: no reuse, QUIT after the message
   std::shared_ptr<TlsContext> tls_;
   const std::string host_;
   const std::string peer_;
@@ -537,6 +540,7 @@ void SmtpTransport::try_next(const std::shared_ptr<Run>& run) {
        alive = alive_](Connection&) {
         return std::make_unique<OutboundClient>(
             config, tls, host, peer, run->job, report_for(run, /*more_hosts=*/true),
+            options_.relay.connection_idle_ms,
             [this, domain, alive](OutboundClient* client) {
               if (*alive)
                 pool_idle(domain, client);
