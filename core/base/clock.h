@@ -18,4 +18,15 @@ inline int64_t monotonic_ns() {
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
+// Wall clock: since the Unix epoch.
+inline int64_t unix_us() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+}
+
+inline int64_t unix_ms() {
+  return unix_us() / 1000;
+}
+
 }  // namespace rm

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base/date.h"
 #include "proto/smtp/command.h"
 
 namespace rm::dsn {
@@ -86,6 +87,6 @@ Dsn build_dsn(const DsnRequest& request);
 bool should_notify(uint8_t notify, Action action, std::string_view envelope_sender);
 
 // "Thu, 24 Nov 2022 18:22:48 +0000" (RFC 5322, UTC, independent of the locale).
-std::string rfc5322_date(int64_t unix_s);
+
 
 }  // namespace rm::dsn

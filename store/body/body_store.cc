@@ -133,8 +133,12 @@ void BodyStore::seal(uint64_t segment) {
 }
 
 void BodyStore::add_refs(std::span<const BodyExtent> extents) {
+  const std::set<uint64_t> segments = segments_of(extents);
+  if (segments.empty()) {
+    return;  // a small body kept with its envelope: nothing to count here
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  for (uint64_t segment : segments_of(extents)) {
+  for (uint64_t segment : segments) {
     auto it = segments_.find(segment);
     RM_ASSERT(it != segments_.end());  // a writer's segment lives until sealed and unreferenced
     ++it->second.refs;

@@ -2,6 +2,8 @@
 // Thread-safety: as queue_id.h says (a generator is confined to its shard's thread).
 #include "store/queue/queue_id.h"
 
+#include "core/base/clock.h"
+
 #include <algorithm>
 #include <ctime>
 
@@ -10,12 +12,6 @@
 namespace rm {
 
 namespace {
-
-int64_t wall_clock_us() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') {
@@ -83,7 +79,7 @@ QueueIdGenerator::QueueIdGenerator(int shard) : shard_(static_cast<uint64_t>(sha
 }
 
 QueueId QueueIdGenerator::next() {
-  return next_at(wall_clock_us());
+  return next_at(unix_us());
 }
 
 QueueId QueueIdGenerator::next_at(int64_t now_us) {

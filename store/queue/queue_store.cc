@@ -480,22 +480,6 @@ Status QueueStore::delete_message(Database& db, BodyStore& bodies, QueueId id) {
   return Status::Ok();
 }
 
-Status QueueStore::update_envelope(Database& db, const Envelope& envelope) {
-  RM_RETURN_IF_ERROR(validate_envelope(envelope));
-  Result<std::optional<std::string>> bytes =
-      db.get(Family::kQueue, queue_keys::envelope_key(envelope.id));
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
-  if (!bytes->has_value()) {
-    return Status::NotFound("no queued message " + envelope.id.text());
-  }
-  rocksdb::WriteBatch batch;
-  batch.Put(db.handle(Family::kQueue), queue_keys::envelope_key(envelope.id),
-            encode_envelope(envelope));
-  return db.write(batch, true);
-}
-
 Status QueueStore::write_delivery_state(Database& db, BodyStore& bodies,
                                         const std::vector<Envelope>& updated,
                                         const std::vector<Envelope>& removed) {

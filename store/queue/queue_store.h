@@ -106,9 +106,6 @@ class QueueStore {
   static Result<std::string> read_body(Database& db, BodyStore& bodies, const Envelope& envelope);
   // Deletes the envelope (synced), then frees its body; NotFound when not queued.
   static Status delete_message(Database& db, BodyStore& bodies, QueueId id);
-  // Replaces a queued message's envelope (delivery state), synced; NotFound when it is not
-  // queued any more. The body must not change.
-  static Status update_envelope(Database& db, const Envelope& envelope);
   // The queue manager's group write: envelopes replaced and messages removed (`removed`
   // with their envelopes, to free their bodies), all in one synced batch.
   static Status write_delivery_state(Database& db, BodyStore& bodies,

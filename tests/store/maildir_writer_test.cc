@@ -22,10 +22,12 @@
 #include <vector>
 
 #include "tests/store/store_test_util.h"
+#include "tests/common/subprocess.h"
 
 namespace rm {
 namespace {
 
+using test::read_file;
 using test::TempDir;
 
 // Prints what mailbox.Maildir finds in argv[1] (or in its folder argv[2]).
@@ -53,27 +55,7 @@ std::string run_python(const TempDir& dir, const std::string& script,
   for (const std::string& arg : args) {
     command += " '" + arg + "'";
   }
-  command += " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) {
-    out.append(buf, n);
-  }
-  EXPECT_EQ(::pclose(pipe), 0) << out;
-  return out;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return test::run_command(command);
 }
 
 size_t entries(const std::string& dir) {

@@ -24,10 +24,12 @@
 #include <vector>
 
 #include "tests/store/store_test_util.h"
+#include "tests/common/subprocess.h"
 
 namespace rm {
 namespace {
 
+using test::read_file;
 using test::TempDir;
 
 // Prints what mailbox.mbox finds in argv[1].
@@ -60,27 +62,8 @@ print('count:', len(mb), 'distinct:', len(ids), 'bad:', bad)
 std::string run_python(const TempDir& dir, const std::string& script, const std::string& arg) {
   const std::string script_path = dir.sub("script.py");
   std::ofstream(script_path) << script;
-  const std::string command = "python3 '" + script_path + "' '" + arg + "' 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) {
-    out.append(buf, n);
-  }
-  EXPECT_EQ(::pclose(pipe), 0) << out;
-  return out;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  const std::string command = "python3 '" + script_path + "' '" + arg + "'";
+  return test::run_command(command);
 }
 
 // Runs `fn` in a child process; returns its exit code (-1 if it did not exit normally).

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/base/clock.h"
+#include "core/base/date.h"
 #include "core/base/log.h"
 #include "core/runtime/runtime.h"
 #include "store/account/address_resolver.h"
@@ -12,14 +13,6 @@
 
 namespace rm {
 namespace {
-
-std::string rfc5322_date(std::time_t now) {
-  tm parts;
-  gmtime_r(&now, &parts);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &parts);
-  return buf;
-}
 
 // What the client hears when the queue could not take the message (RFC 3463: 4.3.1 is
 // "mail system full", 4.3.0 any other system error). Either way it may retry: nothing was

@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base/date.h"
 #include "proto/smtp/client/client_session.h"
 
 namespace {
@@ -312,15 +313,6 @@ std::string login_name() {
   return pw != nullptr ? pw->pw_name : "nobody";
 }
 
-std::string rfc5322_now() {
-  const std::time_t now = std::time(nullptr);
-  tm parts;
-  gmtime_r(&now, &parts);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &parts);
-  return buf;
-}
-
 // Headers a local program often leaves out.
 std::string complete_headers(const std::string& message, const Headers& h, const Args& a,
                              const std::string& sender) {
@@ -330,7 +322,7 @@ std::string complete_headers(const std::string& message, const Headers& h, const
              (sender.empty() ? "MAILER-DAEMON@" + host_name() : sender) + ">\r\n";
   }
   if (!has_field(h, "date")) {
-    added += "Date: " + rfc5322_now() + "\r\n";
+    added += "Date: " + rm::rfc5322_date(std::time(nullptr)) + "\r\n";
   }
   if (!has_field(h, "message-id")) {
     char id[96];

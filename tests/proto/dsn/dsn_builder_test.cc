@@ -3,6 +3,7 @@
 // most 998 octets, the boundary absent from the content), should_notify's table, and the
 // date format.
 #include "proto/dsn/dsn_builder.h"
+#include "tests/common/subprocess.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -81,20 +82,8 @@ class TempFile {
 std::string parse_with_python(const std::string& message) {
   const TempFile script(kParseScript);
   const TempFile input(message);
-  const std::string command = "python3 '" + script.path() + "' '" + input.path() + "' 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) {
-    out.append(buf, n);
-  }
-  EXPECT_EQ(::pclose(pipe), 0) << out;
-  return out;
+  const std::string command = "python3 '" + script.path() + "' '" + input.path() + "'";
+  return test::run_command(command);
 }
 
 void expect_has(const std::string& haystack, const std::string& needle) {

@@ -3,18 +3,11 @@
 #include <ctime>
 #include <utility>
 
+#include "core/base/clock.h"
 #include "core/base/log.h"
 
 namespace rm {
-namespace {
-
-int64_t unix_ms_now() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void MailboxWriter::deliver(std::vector<MailboxDelivery> deliveries, Done done) {
   pending_.push_back(Batch{std::move(deliveries), std::move(done)});
@@ -36,7 +29,7 @@ void MailboxWriter::submit() {
             all.push_back(std::move(d));
           }
         }
-        const Status status = MailboxStore::deliver(db, bodies, all, unix_ms_now());
+        const Status status = MailboxStore::deliver(db, bodies, all, unix_ms());
         if (!status.ok()) {
           RM_LOG(kWarn, "mailbox_write_failed").kv("error", status);
         }

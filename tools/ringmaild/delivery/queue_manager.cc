@@ -18,12 +18,6 @@ namespace {
 constexpr int64_t kLaneRetryMs = 50;
 constexpr int64_t kStoreRetryMs = 1000;
 
-int64_t unix_ms_now() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool pending(const Recipient& r) {
   return r.state == Recipient::State::kPending || r.state == Recipient::State::kDeferred;
 }
@@ -133,7 +127,7 @@ void QueueManager::enqueue(const Envelope& envelope, const std::string* inline_b
 }
 
 void QueueManager::flush(std::optional<QueueId> id) {
-  const int64_t now = unix_ms_now();
+  const int64_t now = unix_ms();
   if (id) {
     if (active_.count(id->value) == 0) {
       schedule(id->value, now);
@@ -163,7 +157,7 @@ void QueueManager::arm_timer() {
     shard_.cancel_timer(timer_);
   }
   timer_at_unix_ms_ = *at;
-  const int64_t wait = std::max<int64_t>(0, *at - unix_ms_now());
+  const int64_t wait = std::max<int64_t>(0, *at - unix_ms());
   timer_ = shard_.start_timer(monotonic_ms() + wait, [this] {
     timer_ = 0;
     on_timer();
@@ -171,7 +165,7 @@ void QueueManager::arm_timer() {
 }
 
 void QueueManager::on_timer() {
-  for (uint64_t id : schedule_.take_due(unix_ms_now())) {
+  for (uint64_t id : schedule_.take_due(unix_ms())) {
     ready_.push_back(id);
   }
   counters_.scheduled.store(schedule_.size(), std::memory_order_relaxed);
@@ -226,7 +220,7 @@ void QueueManager::start(uint64_t id) {
                   .kv("queue_id", QueueId{id}.text())
                   .kv("error", loaded->status());
               end(id);
-              schedule(id, unix_ms_now() + kStoreRetryMs);
+              schedule(id, unix_ms() + kStoreRetryMs);
               return;
             }
             att->envelope = std::move(**loaded);
@@ -241,7 +235,7 @@ void QueueManager::begin(const std::shared_ptr<Attempt>& att) {
     return;
   }
   counters_.attempts.fetch_add(1, std::memory_order_relaxed);
-  const bool expired = retry_.expired(env.received_unix_ms, unix_ms_now());
+  const bool expired = retry_.expired(env.received_unix_ms, unix_ms());
   const Directory& dir = env_.directory(shard_);
   const int shards = shard_.runtime().shard_count();
   for (size_t i = 0; i < env.recipients.size(); ++i) {
@@ -504,7 +498,7 @@ bool QueueManager::delay_warning_due(const Envelope& env) const {
   const int64_t previous = env.attempts == 0
                                ? env.received_unix_ms
                                : env.next_attempt_unix_ms - retry_.delay_ms(env.attempts);
-  return previous - env.received_unix_ms < delay && unix_ms_now() - env.received_unix_ms >= delay;
+  return previous - env.received_unix_ms < delay && unix_ms() - env.received_unix_ms >= delay;
 }
 
 // Queues a DSN for the recipients in `reports` that asked for one (failed, or delayed), then
@@ -523,7 +517,7 @@ void QueueManager::queue_report(const std::shared_ptr<Attempt>& att, std::vector
     return;
   }
   const Envelope& env = att->envelope;
-  const int64_t now_s = unix_ms_now() / 1000;
+  const int64_t now_s = unix_ms() / 1000;
   dsn::DsnRequest request;
   request.reporting_mta = env_.options->server.hostname;
   request.queue_id = env.id.text();
@@ -556,7 +550,7 @@ void QueueManager::queue_report(const std::shared_ptr<Attempt>& att, std::vector
   bounce.recipients.push_back(
       Recipient{env.sender, smtp::kNotifyNever, "", Recipient::State::kPending, ""});
   bounce.listener = "bounce";
-  bounce.received_unix_ms = unix_ms_now();
+  bounce.received_unix_ms = unix_ms();
   bounce.body_bytes = report.message.size();
   bounce.body_type = report.eight_bit ? kBody8BitMime : kBody7Bit;
   bounce.smtputf8 = report.utf8_headers;
@@ -573,7 +567,7 @@ void QueueManager::queue_report(const std::shared_ptr<Attempt>& att, std::vector
               .kv("queue_id", att->envelope.id.text())
               .kv("error", s);
           end(att->envelope.id.value);
-          schedule(att->envelope.id.value, unix_ms_now() + kStoreRetryMs);
+          schedule(att->envelope.id.value, unix_ms() + kStoreRetryMs);
           return;
         }
         counters_.bounces.fetch_add(1, std::memory_order_relaxed);
@@ -593,7 +587,7 @@ void QueueManager::record(const std::shared_ptr<Attempt>& att) {
   int64_t next = 0;
   if (remaining) {
     ++env.attempts;
-    next = unix_ms_now() + retry_.delay_ms(env.attempts);
+    next = unix_ms() + retry_.delay_ms(env.attempts);
     env.next_attempt_unix_ms = next;
   }
   att->body.clear();
@@ -603,7 +597,7 @@ void QueueManager::record(const std::shared_ptr<Attempt>& att) {
                              RM_LOG(kWarn, "queue_state_write_failed")
                                  .kv("queue_id", QueueId{id}.text())
                                  .kv("error", s);
-                             schedule(id, unix_ms_now() + kStoreRetryMs);
+                             schedule(id, unix_ms() + kStoreRetryMs);
                              return;
                            }
                            if (remaining) {
