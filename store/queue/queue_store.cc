@@ -211,8 +211,7 @@ void QueueStore::append_chunk(QueueId id, std::string bytes) {
   submit();
 }
 
-void QueueStore::commit(Envelope envelope, std::string last_chunk, Done done,
-                        bool inline_allowed) {
+void QueueStore::commit(Envelope envelope, std::string last_chunk, Done done, bool inline_allowed) {
   RM_ASSERT(done);
   const uint64_t bytes = last_chunk.size() + 256;  // the envelope, roughly
   pending_->bytes += bytes;
@@ -439,6 +438,27 @@ Result<std::vector<Envelope>> QueueStore::list_queue(Database& db) {
       });
   RM_RETURN_IF_ERROR(status);
   RM_RETURN_IF_ERROR(failure);
+  return out;
+}
+
+Result<std::vector<QueueStore::Due>> QueueStore::list_due(
+    Database& db, const std::function<bool(QueueId)>& owned) {
+  std::vector<Due> out;
+  const Status status =
+      db.scan(Family::kQueue, "", "", [&](std::string_view key, std::string_view value) {
+        const std::optional<QueueId> id = queue_id_from_key(key);
+        if (!id || key.size() != queue_keys::kEnvelopeKeySize || !owned(*id)) {
+          return true;
+        }
+        Result<Envelope> envelope = decode_entry(*id, value);
+        if (!envelope.ok()) {
+          RM_LOG(kError, "queue_entry_unreadable").kv("error", envelope.status());
+        } else if (!envelope->held) {
+          out.push_back(Due{*id, envelope->next_attempt_unix_ms});
+        }
+        return true;
+      });
+  RM_RETURN_IF_ERROR(status);
   return out;
 }
 

@@ -100,6 +100,14 @@ class QueueStore {
   // ---- blocking helpers (lane / admin thread; never the reactor) ----
   // Every queued envelope, in id order.
   static Result<std::vector<Envelope>> list_queue(Database& db);
+  // For a queue manager's start: the messages `owned` selects (judged by id, before any
+  // decoding) that are not held, with when each is next due. Unreadable entries are
+  // logged and skipped, so one corrupt envelope cannot stop delivery of the rest.
+  struct Due {
+    QueueId id;
+    int64_t next_attempt_unix_ms = 0;
+  };
+  static Result<std::vector<Due>> list_due(Database& db, const std::function<bool(QueueId)>& owned);
   // NotFound when `id` is not queued.
   static Result<Envelope> load_envelope(Database& db, QueueId id);
   // The body, its extents concatenated and checked (CRC, total size).

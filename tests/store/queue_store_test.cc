@@ -529,6 +529,28 @@ TEST_F(QueueStoreTest, SmallBodiesGoWithTheirEnvelopeIntoTheDatabase) {
   EXPECT_EQ(QueueStore::read_body(db(), bodies(), gone).status().code(), StatusCode::kInternal);
 }
 
+TEST_F(QueueStoreTest, ListDueSkipsHeldUnownedAndUnreadableEntries) {
+  start(1);
+  QueueIdGenerator gen(0);
+  const QueueId due = gen.next();
+  const QueueId held = gen.next();
+  const QueueId corrupt = gen.next();
+  const QueueId other = QueueIdGenerator(1).next();
+  for (QueueId id : {due, held, corrupt, other}) {
+    ASSERT_TRUE(commit_one(0, id, "x").ok());
+  }
+  ASSERT_TRUE(QueueStore::set_held(db(), held, true).ok());
+  rocksdb::WriteBatch batch;
+  batch.Put(db().handle(Family::kQueue), queue_keys::envelope_key(corrupt), "\x02garbage");
+  ASSERT_TRUE(db().write(batch, true).ok());
+  Result<std::vector<QueueStore::Due>> list =
+      QueueStore::list_due(db(), [](QueueId id) { return id.shard() == 0; });
+  ASSERT_TRUE(list.ok()) << list.status().to_string();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].id, due);
+  EXPECT_EQ((*list)[0].next_attempt_unix_ms, 0);
+}
+
 TEST_F(QueueStoreTest, CommittedMessagesSurviveAReopen) {
   start(1);
   const QueueId id = QueueIdGenerator(0).next();

@@ -93,24 +93,26 @@ QueueManager::~QueueManager() {
 // ---- the schedule ----
 
 void QueueManager::load() {
-  auto loaded = std::make_shared<Result<std::vector<Envelope>>>(Status::Unavailable("not read"));
+  using Loaded = Result<std::vector<QueueStore::Due>>;
+  auto loaded = std::make_shared<Loaded>(Status::Unavailable("not read"));
   Database* db = env_.db;
-  on_lane([db, loaded] { *loaded = QueueStore::list_queue(*db); },
-          [this, loaded] {
-            if (!loaded->ok()) {
-              RM_LOG(kError, "queue_load_failed").kv("error", loaded->status());
-              return;
-            }
-            const int shards = shard_.runtime().shard_count();
-            size_t count = 0;
-            for (const Envelope& e : **loaded) {
-              if (message_owner(e.id, shards) == shard_.index() && !e.held) {
-                schedule(e.id.value, e.next_attempt_unix_ms);
-                ++count;
-              }
-            }
-            RM_LOG(kInfo, "queue_loaded").kv("messages", uint64_t{count});
-          });
+  const int shards = shard_.runtime().shard_count();
+  const int me = shard_.index();
+  on_lane(
+      [db, loaded, shards, me] {
+        *loaded =
+            QueueStore::list_due(*db, [&](QueueId id) { return message_owner(id, shards) == me; });
+      },
+      [this, loaded] {
+        if (!loaded->ok()) {
+          RM_LOG(kError, "queue_load_failed").kv("error", loaded->status());
+          return;
+        }
+        for (const QueueStore::Due& due : **loaded) {
+          schedule(due.id.value, due.next_attempt_unix_ms);
+        }
+        RM_LOG(kInfo, "queue_loaded").kv("messages", uint64_t{(*loaded)->size()});
+      });
 }
 
 void QueueManager::enqueue(const Envelope& envelope, const std::string* inline_body) {
