@@ -6,6 +6,8 @@
 #include <limits>
 #include <random>
 
+#include "store/body/extent_codec.h"
+
 namespace rm {
 namespace {
 
@@ -89,6 +91,14 @@ TEST(EnvelopeTest, BodyBytesMustMatchTheExtents) {
   e.body_bytes += 1;
   EXPECT_FALSE(validate_envelope(e).ok());
   expect_corrupt(encode_envelope(e));
+}
+
+TEST(EnvelopeTest, TooManyBodyExtentsAreRefused) {
+  Envelope e;
+  e.body_extents.assign(kBodyExtentsMax + 1, BodyExtent{1, 0, 0, 0});
+  EXPECT_EQ(validate_envelope(e).code(), StatusCode::kInvalidArgument);
+  e.body_extents.pop_back();
+  EXPECT_TRUE(validate_envelope(e).ok());
 }
 
 TEST(EnvelopeTest, TrailingBytesAreRefused) {

@@ -138,12 +138,15 @@ TEST_F(MailboxStoreTest, BadDeliveriesAreRefusedOneByOne) {
   const std::vector<BodyExtent> extents = store_body("12345");
   std::vector<MailboxDelivery> batch = {delivery("dave@example.org", extents, 4),  // wrong size
                                         delivery("", extents, 5),                  // no account
+                                        delivery("dave@example.org", extents, 5),
                                         delivery("dave@example.org", extents, 5)};
+  batch[3].mailbox = std::string(kMailboxNameBytesMax + 1, 'm');  // name too long
   ASSERT_TRUE(MailboxStore::deliver(*db_, *bodies_, batch, kNow).ok());
   EXPECT_EQ(batch[0].status.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(batch[1].status.code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(batch[2].status.ok());
   EXPECT_EQ(batch[2].uid, 1u);
+  EXPECT_EQ(batch[3].status.code(), StatusCode::kInvalidArgument);
 }
 
 TEST(MailboxRecordsTest, RoundTripAndCorruption) {
