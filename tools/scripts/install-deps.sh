@@ -8,7 +8,8 @@ PACKAGES=(
   g++ clang clang-14 libclang-rt-14-dev llvm-14
   liburing-dev libwolfssl-dev libmimalloc-dev libsimdjson-dev librocksdb-dev libc-ares-dev
   libargon2-dev libgtest-dev libgmock-dev libbenchmark-dev
-  python3 procps swaks openssl dnsmasq-base postfix
+  python3 python3-yaml procps swaks openssl libssl-dev dnsmasq-base postfix
+  python3-dnslib python3-spf python3-dkim publicsuffix isync fetchmail
 )
 
 missing=()
