@@ -168,6 +168,15 @@ constexpr ConfigField kSchema[] = {
     StringList(RM_KEY(smtp.trusted_networks), check_cidr),
     Uint32(RM_KEY(smtp.body_chunk_bytes), 4096, 67108864),
 
+    Section("access"),
+    Bool(RM_KEY(access.plaintext_auth_allowed)),
+    Uint32(RM_KEY(access.imap_idle_timeout_ms), 1000, 86400000),
+    Uint32(RM_KEY(access.imap_login_timeout_ms), 1000, 3600000),
+    Uint32(RM_KEY(access.pop3_timeout_ms), 1000, 86400000),
+    Uint32(RM_KEY(access.append_bytes_max), 1024, 2147483647),
+    Uint32(RM_KEY(access.errors_max), 1, 1000),
+    Uint32(RM_KEY(access.mailbox_messages_max), 1, 100000000),
+
     Section("queue"),
     Bool(RM_KEY(queue.deliver)),
     Uint32(RM_KEY(queue.retry_initial_ms), 10, 86400000),

@@ -78,6 +78,17 @@ struct SmtpOptions {
   uint32_t body_chunk_bytes = 1048576;     // bodies are written in chunks of this size
 };
 
+// IMAP and POP3.
+struct AccessOptions {
+  bool plaintext_auth_allowed = false;  // LOGIN/USER/AUTH before TLS (else only after it)
+  uint32_t imap_idle_timeout_ms = 1800000;  // RFC 9051 §5.4: at least 30 minutes
+  uint32_t imap_login_timeout_ms = 60000;   // until the client has logged in
+  uint32_t pop3_timeout_ms = 600000;        // RFC 1939 §3: at least 10 minutes
+  uint32_t append_bytes_max = 52428800;     // APPENDLIMIT
+  uint32_t errors_max = 20;                 // bad commands before the session is closed
+  uint32_t mailbox_messages_max = 1000000;  // messages per mailbox (APPEND/COPY: NO [LIMIT])
+};
+
 struct StoreOptions {
   // Free space the store keeps in reserve, as Postfix's queue_minfree: below it (plus one
   // largest message and a half) mail is refused with 452 4.3.1.
@@ -126,6 +137,7 @@ struct Options {
   ServerOptions server;
   ListenersOptions listeners;
   SmtpOptions smtp;
+  AccessOptions access;
   QueueOptions queue;
   RelayOptions relay;
   TlsOptions tls;

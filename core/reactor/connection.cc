@@ -144,7 +144,22 @@ void Connection::begin_closing() {
   shard_.mark_dirty(*this);
 }
 
+void Connection::move_to_shard(int target) {
+  if (state_ != State::kOpen) {
+    return;
+  }
+  state_ = State::kMoving;
+  move_target_ = target;
+  shard_.cancel_deadline(*this);
+  shard_.cancel_recv(*this);
+  shard_.mark_dirty(*this);
+}
+
 void Connection::deliver(std::string_view data) {
+  if (state_ == State::kMoving) {
+    moved_input_.append(data);  // raw bytes: the filter decodes them on the new shard
+    return;
+  }
   if (state_ != State::kOpen) {
     return;  // a closing session reads no more commands
   }

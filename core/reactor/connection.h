@@ -48,6 +48,12 @@ class Connection {
   void write(std::string&& bytes);
   void write(const char* text) { write(std::string_view(text)); }
   size_t output_bytes() const { return out_bytes_; }
+  // The handler's on_drained() runs once the unsent output has fallen to `bytes` or below
+  // (after a send completes): how a session streams a large answer without holding it all.
+  void notify_when_drained(size_t bytes) {
+    drain_notify_ = true;
+    drain_below_ = bytes;
+  }
 
   // Replaces the deadline: on_deadline() runs `ms` from now unless set again or cleared.
   void set_deadline_in(uint32_t ms);
@@ -68,9 +74,18 @@ class Connection {
   void abort();
   bool open() const { return state_ == State::kOpen; }
 
+  // Moves this connection (socket, handler, stream filter, unread input) to shard `target`:
+  // what a session does once it knows which shard owns the state it works on (DESIGN §1).
+  // From this call on the handler gets no calls here. Once the queued output has gone out
+  // and the receive is cancelled, the socket leaves this shard; on `target` it becomes a
+  // new Connection (same log id), the handler's on_moved() runs, and then on_data() with
+  // the input that arrived meanwhile. If the socket fails first, on_close() runs here.
+  void move_to_shard(int target);
+  bool moving() const { return state_ == State::kMoving; }
+
  private:
   friend class Shard;
-  enum class State { kOpen, kDraining, kClosing };
+  enum class State { kOpen, kDraining, kClosing, kMoving };
   static constexpr size_t kMaxIov = 64;
   static constexpr size_t kCoalesceBytes = 16384;
 
@@ -88,8 +103,8 @@ class Connection {
 
   Shard& shard_;
   const uint64_t key_;  // slot + generation, as encoded in user_data
-  const uint64_t log_id_;
-  const int fd_;
+  uint64_t log_id_;  // kept when the connection moves to another shard
+  int fd_;  // -1 once moved to another shard
   const std::string peer_;
   const std::string_view listener_;
   std::unique_ptr<ConnectionHandler> handler_;
@@ -112,6 +127,10 @@ class Connection {
   iovec iov_[kMaxIov];
   msghdr msg_{};
   TimerNode timer_;
+  int move_target_ = -1;
+  bool drain_notify_ = false;
+  size_t drain_below_ = 0;
+  std::string moved_input_;  // received while moving: handed to the new shard
 };
 
 }  // namespace rm

@@ -38,6 +38,13 @@ class ConnectionHandler {
   // runtime.shutdown_drain_ms before the shard closes it. Default: close after flushing.
   virtual void on_shutdown(Connection& conn);
 
+  // The unsent output fell below what Connection::notify_when_drained() asked for.
+  virtual void on_drained(Connection& /*conn*/) {}
+
+  // The connection moved to another shard (Connection::move_to_shard); `conn` is the new
+  // one, on the new shard's thread, where every later call happens.
+  virtual void on_moved(Connection& /*conn*/) {}
+
   // The connection is gone (socket closed). Last call; the handler is destroyed next.
   virtual void on_close(Connection& /*conn*/) {}
 };

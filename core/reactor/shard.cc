@@ -547,6 +547,8 @@ void Shard::on_recv(Connection& conn, const Completion& c) {
     if (conn.open()) {
       conn.handler_->on_peer_closed(conn);
     }
+  } else if (c.res == -ECANCELED && conn.state_ == Connection::State::kMoving) {
+    // move_to_shard() cancelled it; the new shard receives from here on.
   } else if (!more && conn.state_ != Connection::State::kClosing) {
     RM_LOG(kDebug, "recv_failed").kv("conn", conn.log_id_).kv("errno", -c.res);
     conn.abort();
@@ -593,6 +595,11 @@ void Shard::on_send(Connection& conn, const Completion& c) {
   } else {
     bump(counters_.bytes_out, static_cast<uint64_t>(c.res));
     conn.complete_send(static_cast<size_t>(c.res));
+    if (conn.drain_notify_ && conn.out_bytes_ <= conn.drain_below_ &&
+        conn.state_ == Connection::State::kOpen) {
+      conn.drain_notify_ = false;
+      conn.handler_->on_drained(conn);
+    }
   }
   mark_dirty(conn);  // more to send, or a close waiting for the queue to empty
 }
@@ -600,6 +607,12 @@ void Shard::on_send(Connection& conn, const Completion& c) {
 // ---- close ----
 
 void Shard::progress_close(Connection& conn) {
+  if (conn.state_ == Connection::State::kMoving) {
+    if (!conn.recv_armed_ && !conn.send_inflight_ && conn.out_.empty()) {
+      hand_over(conn);
+    }
+    return;
+  }
   if (conn.state_ == Connection::State::kDraining && conn.out_.empty() && !conn.send_inflight_) {
     conn.begin_closing();
   }
@@ -609,10 +622,14 @@ void Shard::progress_close(Connection& conn) {
 }
 
 void Shard::release(Connection& conn) {
-  const uint32_t slot_index = conn_key_slot(conn.key_);
   RM_LOG(kDebug, "close").kv("conn", conn.log_id_);
   cancel_deadline(conn);
   conn.handler_->on_close(conn);
+  free_slot(conn);
+}
+
+void Shard::free_slot(Connection& conn) {
+  const uint32_t slot_index = conn_key_slot(conn.key_);
   limited_connections_ -= conn.counted_ ? 1 : 0;  // before `conn` is destroyed below
   Slot& slot = slots_[slot_index];
   slot.conn.reset();  // closes the socket
@@ -621,6 +638,72 @@ void Shard::release(Connection& conn) {
   --live_connections_;
   bump(counters_.closed, 1);
   bump(counters_.open, -1);
+}
+
+void Shard::cancel_recv(Connection& conn) {
+  if (!conn.recv_armed_) {
+    return;
+  }
+  io_uring_sqe* sqe = ring_->next_sqe();
+  io_uring_prep_cancel64(sqe, make_user_data(Op::kRecv, conn.key_), 0);
+  io_uring_sqe_set_data64(sqe, make_user_data(Op::kCancel, 0));
+}
+
+// ---- moving a connection to another shard ----
+
+struct Shard::MovedConnection {
+  int fd = -1;
+  uint64_t log_id = 0;
+  std::string peer;
+  std::string_view listener;
+  bool counted = true;
+  size_t output_bytes_max = 0;
+  std::unique_ptr<ConnectionHandler> handler;
+  std::unique_ptr<StreamFilter> filter;
+  std::string carry;  // plaintext the handler had not consumed
+  std::string input;  // raw bytes received while moving
+};
+
+void Shard::hand_over(Connection& conn) {
+  auto moved = std::make_unique<MovedConnection>();
+  moved->fd = conn.fd_;
+  moved->log_id = conn.log_id_;
+  moved->peer = conn.peer_;
+  moved->listener = conn.listener_;
+  moved->counted = conn.counted_;
+  moved->output_bytes_max = conn.output_bytes_max_;
+  moved->handler = std::move(conn.handler_);
+  moved->filter = std::move(conn.filter_);
+  moved->carry = std::move(conn.carry_);
+  moved->input = std::move(conn.moved_input_);
+  const int target = conn.move_target_;
+  RM_LOG(kDebug, "move").kv("conn", conn.log_id_).kv("to_shard", target);
+  conn.fd_ = -1;  // the socket lives on
+  free_slot(conn);
+  runtime_.submit_to(target, [moved = std::move(moved)]() mutable {
+    Shard* here = Shard::current();
+    RM_ASSERT(here != nullptr);
+    here->adopt(std::move(moved));
+  });
+}
+
+void Shard::adopt(std::unique_ptr<MovedConnection> moved) {
+  Connection& conn = register_connection(moved->fd, std::move(moved->peer), moved->listener,
+                                         moved->counted, moved->output_bytes_max);
+  conn.log_id_ = moved->log_id;
+  conn.handler_ = std::move(moved->handler);
+  conn.filter_ = std::move(moved->filter);
+  conn.carry_ = std::move(moved->carry);
+  arm_recv(conn);
+  conn.handler_->on_moved(conn);
+  if (conn.open() && (!moved->input.empty() || !conn.carry_.empty())) {
+    conn.deliver(moved->input);
+  }
+  if (draining_ && conn.open() && !conn.shutdown_called_) {
+    conn.shutdown_called_ = true;
+    conn.handler_->on_shutdown(conn);
+  }
+  mark_dirty(conn);
 }
 
 // ---- deadlines ----

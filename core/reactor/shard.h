@@ -139,6 +139,7 @@ class Shard {
   void mark_resume(Connection& conn);
   void schedule_deadline(Connection& conn, int64_t deadline_ms);
   void cancel_deadline(Connection& conn);
+  void cancel_recv(Connection& conn);
   size_t open_connections() const { return live_connections_; }
 
   // -- for Runtime (other threads) --
@@ -187,6 +188,12 @@ class Shard {
   void on_send(Connection& conn, const Completion& c);
   void progress_close(Connection& conn);
   void release(Connection& conn);
+  // Frees the connection's slot (closing its socket unless it moved away).
+  void free_slot(Connection& conn);
+  // Connection::move_to_shard(): the socket goes to its new shard, which adopts it.
+  void hand_over(Connection& conn);
+  struct MovedConnection;
+  void adopt(std::unique_ptr<MovedConnection> moved);
 
   // outbound.cc
   enum class ConnectCancel : uint8_t { kNone, kByCaller, kShutdown };

@@ -44,4 +44,12 @@ bool verify_password(const std::string& encoded_hash, std::string_view password)
   return argon2id_verify(encoded_hash.c_str(), password.data(), password.size()) == ARGON2_OK;
 }
 
+const std::string& decoy_password_hash() {
+  static const std::string hash = [] {
+    Result<std::string> h = hash_password("decoy password that is never accepted");
+    return h.ok() ? *h : std::string();
+  }();
+  return hash;
+}
+
 }  // namespace rm

@@ -19,4 +19,8 @@ Result<std::string> hash_password(std::string_view password);
 // False for a wrong password or a malformed hash.
 bool verify_password(const std::string& encoded_hash, std::string_view password);
 
+// A well-formed hash of a password nobody knows: checking an unknown user against it costs
+// the same time as a known one, so failed logins do not reveal which accounts exist.
+const std::string& decoy_password_hash();
+
 }  // namespace rm

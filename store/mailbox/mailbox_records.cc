@@ -74,6 +74,16 @@ std::string segment_refs_key(uint64_t segment) {
   return key;
 }
 
+std::string subscription_prefix(std::string_view account) {
+  std::string key = account_part('S', account);
+  key.push_back('\0');
+  return key;
+}
+
+std::string subscription_key(std::string_view account, std::string_view name) {
+  return subscription_prefix(account) + std::string(name);
+}
+
 uint32_t uid_of_entry_key(std::string_view key) {
   return key.size() < 10 ? 0 : codec::get_be32(key.substr(key.size() - 4));
 }
@@ -89,6 +99,7 @@ std::string encode_mailbox_info(const MailboxInfo& info) {
   codec::put_varint(out, info.highest_modseq);
   codec::put_varint(out, info.messages);
   codec::put_varint(out, info.bytes);
+  codec::put_byte(out, info.special_use);
   return out;
 }
 
@@ -102,6 +113,9 @@ Result<MailboxInfo> decode_mailbox_info(std::string_view bytes) {
   RM_RETURN_IF_ERROR(r.varint("highest_modseq", info.highest_modseq));
   RM_RETURN_IF_ERROR(r.u32("messages", info.messages));
   RM_RETURN_IF_ERROR(r.varint("bytes", info.bytes));
+  if (r.remaining() > 0) {  // records written before SPECIAL-USE end here
+    RM_RETURN_IF_ERROR(r.byte("special_use", kUseAll, info.special_use));
+  }
   RM_RETURN_IF_ERROR(r.end());
   return info;
 }
@@ -120,6 +134,9 @@ std::string encode_message_entry(const MessageEntry& e) {
   put_extents(out, e.extents);
   codec::put_string(out, e.inline_body);
   codec::put_varint(out, e.queue_id);
+  if (!e.mime.empty()) {
+    codec::put_string(out, e.mime);
+  }
   return out;
 }
 
@@ -142,6 +159,9 @@ Result<MessageEntry> decode_message_entry(std::string_view bytes, uint32_t uid) 
     return r.corrupt("size", "does not match the body it refers to");
   }
   RM_RETURN_IF_ERROR(r.varint("queue_id", e.queue_id));
+  if (r.remaining() > 0) {
+    RM_RETURN_IF_ERROR(r.string("mime", kMimeStructureBytesMax, e.mime));
+  }
   RM_RETURN_IF_ERROR(r.end());
   return e;
 }

@@ -5,6 +5,7 @@
 //   "A" account                              -> next mailbox id (varint)
 //   "R" be64(segment)                        -> how many mailbox messages reference that body
 //                                               segment (int64, little-endian; merge: add)
+//   "S" account 0x00 mailbox-name            -> "" (the account subscribes to that name)
 //
 // Accounts are lower-case addresses and never contain 0x00, so an account's keys share a
 // prefix no other account's keys start with; entries of one mailbox sort by UID.
@@ -33,6 +34,15 @@ inline constexpr size_t kMailboxNameBytesMax = 1024;
 inline constexpr size_t kKeywordsMax = 256;
 inline constexpr size_t kKeywordBytesMax = 256;
 inline constexpr size_t kInlineBodyBytesMax = 1 << 20;
+inline constexpr size_t kMimeStructureBytesMax = 1 << 20;
+
+// SPECIAL-USE attributes (RFC 6154) as bits of MailboxInfo::special_use.
+inline constexpr uint8_t kUseSent = 1;
+inline constexpr uint8_t kUseDrafts = 2;
+inline constexpr uint8_t kUseTrash = 4;
+inline constexpr uint8_t kUseJunk = 8;
+inline constexpr uint8_t kUseArchive = 16;
+inline constexpr uint8_t kUseAll = 31;
 
 struct MailboxInfo {
   uint32_t id = 0;
@@ -41,6 +51,7 @@ struct MailboxInfo {
   uint64_t highest_modseq = 1;
   uint32_t messages = 0;
   uint64_t bytes = 0;
+  uint8_t special_use = 0;
 
   friend bool operator==(const MailboxInfo&, const MailboxInfo&) = default;
 };
@@ -55,6 +66,7 @@ struct MessageEntry {
   std::vector<BodyExtent> extents;  // the body in the BodyStore, or...
   std::string inline_body;          // ...here, when it was not in segment files
   uint64_t queue_id = 0;            // the queued message it was delivered from (0: none)
+  std::string mime;                 // its parsed MIME structure (proto/mime), once computed
 
   friend bool operator==(const MessageEntry&, const MessageEntry&) = default;
 };
@@ -68,6 +80,8 @@ std::string entry_key(std::string_view account, uint32_t mailbox_id, uint32_t ui
 // Every entry of one mailbox starts with this.
 std::string entry_prefix(std::string_view account, uint32_t mailbox_id);
 std::string segment_refs_key(uint64_t segment);
+std::string subscription_prefix(std::string_view account);
+std::string subscription_key(std::string_view account, std::string_view name);
 // The UID of an entry key (its last 4 bytes); 0 when the key is too short.
 uint32_t uid_of_entry_key(std::string_view key);
 }  // namespace mailbox_keys

@@ -134,6 +134,7 @@ Status MailboxStore::deliver(Database& db, BodyStore& bodies,
                        d.extents,  d.inline_body,       d.queue_id};
     d.uid = mb.uidnext++;
     d.uidvalidity = mb.uidvalidity;
+    d.modseq = entry.modseq;
     ++mb.messages;
     mb.bytes += d.size;
     batch.Put(db.handle(Family::kMailbox), mailbox_keys::entry_key(d.account, mb.id, d.uid),

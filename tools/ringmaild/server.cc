@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 
 #include "core/base/log.h"
 #include "core/control/control_service.h"
 #include "core/runtime/runtime.h"
-#include "core/services/fixed_reply.h"
 #include "store/db/database.h"
 #include "store/mailbox/mailbox_store.h"
 #include "tools/ringmaild/delivery/delivery_service.h"
@@ -17,6 +17,7 @@
 #include "tls/certificate.h"
 #include "tls/thread_caches.h"
 #include "tls/tls_context.h"
+#include "tools/ringmaild/access/access_service.h"
 #include "tools/ringmaild/admin_commands.h"
 #include "tools/ringmaild/smtp_service.h"
 
@@ -35,12 +36,6 @@ Status make_dirs(const std::string& path) {
   }
   return Status::Ok();
 }
-
-struct PendingProtocol {
-  const char* name;
-  const ListenerOptions& listener;
-  const char* reply;
-};
 
 // The configured certificate, or a self-signed one made in DATA/tls/ on first start so that
 // STARTTLS and implicit TLS work at once.
@@ -104,6 +99,11 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   Runtime runtime(options);
   SmtpService smtp_service(options, runtime, **db, **bodies, *directory, *tls);
   DeliveryService delivery(options, runtime, **db, **bodies, smtp_service);
+  AccessService access(options, runtime, **db, **bodies, smtp_service, *tls);
+  delivery.set_delivery_observer(
+      [&access](Shard& shard, const std::vector<MailboxDelivery>& deliveries) {
+        access.delivered(shard, deliveries);
+      });
   ControlContext control{&runtime, kRingmailVersion, paths.data_dir, std::time(nullptr),
                          admin_commands(**db, **bodies, smtp_service, delivery)};
   runtime.add_listener(ListenerSpec{"control", "", 0, paths.control_socket,
@@ -114,10 +114,7 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   runtime.add_listener(ListenerSpec{"local", "", 0, paths.data_dir + "/submit.sock",
                                     smtp_service.factory(SmtpPort::kLocal), "", true, 0, 0666});
 
-  // Protocols not served by this build yet answer with their "not available" reply.
   const std::string host = options.server.hostname;
-  const std::string imap = "* BYE " + host + " IMAP service not available\r\n";
-  const std::string pop3 = "-ERR [SYS/TEMP] " + host + " POP3 service not available\r\n";
   const std::string busy = "421 4.3.2 " + host + " Too many connections, try again later\r\n";
   const struct {
     const char* name;
@@ -137,21 +134,28 @@ Status run_server(const Options& options, const ServerPaths& paths) {
                                         p.port == SmtpPort::kSubmissions ? "" : busy});
     }
   }
-  const PendingProtocol pending[] = {
-      {"imap", options.listeners.imap, imap.c_str()},
-      {"imaps", options.listeners.imaps, ""},
-      {"pop3", options.listeners.pop3, pop3.c_str()},
-      {"pop3s", options.listeners.pop3s, ""},
+  // A FETCH or RETR streams whole messages: room for the largest one, and some.
+  const size_t access_output_max =
+      size_t{std::max(options.smtp.message_bytes_max, options.access.append_bytes_max)} + (8 << 20);
+  const struct {
+    const char* name;
+    const ListenerOptions& listener;
+    HandlerFactory factory;
+    std::string busy_reply;  // none on implicit-TLS ports: a TLS client could not read it
+  } access_ports[] = {
+      {"imap", options.listeners.imap, access.imap_factory(false),
+       "* BYE " + host + " Too many connections, try again later\r\n"},
+      {"imaps", options.listeners.imaps, access.imap_factory(true), ""},
+      {"pop3", options.listeners.pop3, access.pop3_factory(false),
+       "-ERR [SYS/TEMP] " + host + " Too many connections, try again later\r\n"},
+      {"pop3s", options.listeners.pop3s, access.pop3_factory(true), ""},
   };
-  for (const PendingProtocol& p : pending) {
-    if (!p.listener.enabled) {
-      continue;
+  for (const auto& p : access_ports) {
+    if (p.listener.enabled) {
+      runtime.add_listener(ListenerSpec{p.name, p.listener.address,
+                                        static_cast<uint16_t>(p.listener.port), "", p.factory,
+                                        p.busy_reply, true, access_output_max});
     }
-    // Implicit-TLS ports (empty reply) just close until TLS exists: plain text there would
-    // confuse a TLS client.
-    runtime.add_listener(ListenerSpec{p.name, p.listener.address,
-                                      static_cast<uint16_t>(p.listener.port), "",
-                                      FixedReply::factory(p.reply), p.reply});
   }
   RuntimeStart how;
   how.on_shard_exit = release_tls_thread_caches;

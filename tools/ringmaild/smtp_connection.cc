@@ -60,16 +60,6 @@ std::string client_literal(const Connection& conn) {
   return ip ? address_literal(*ip) : "[" + conn.peer() + "]";
 }
 
-// A well-formed Argon2id hash of nothing anyone knows: unknown users cost the same time as
-// known ones, so failed logins do not reveal which accounts exist.
-const std::string& decoy_hash() {
-  static const std::string hash = [] {
-    Result<std::string> h = hash_password("decoy password that is never accepted");
-    return h.ok() ? *h : std::string();
-  }();
-  return hash;
-}
-
 class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv {
  public:
   SmtpConnection(SmtpService& service, SmtpPort port, Connection& conn)
@@ -284,7 +274,7 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     Shard* shard = &shard_;
     Connection* connection = &conn;
     Status queued = shard_.run_blocking([this, shard, connection, alive = alive_, user,
-                                         hash = known ? *known : decoy_hash(), exists = known != nullptr,
+                                         hash = known ? *known : decoy_password_hash(), exists = known != nullptr,
                                          password = creds.password]() {
       const bool ok = verify_password(hash, password) && exists;
       shard->complete_from_lane([this, connection, alive, user, ok] {

@@ -32,6 +32,11 @@ Status DeliveryService::start() {
 void DeliveryService::start_on(Shard& shard) {
   PerShard& mine = shards_[static_cast<size_t>(shard.index())];
   mine.writer = std::make_unique<MailboxWriter>(shard, db_, bodies_);
+  if (observer_) {
+    mine.writer->set_observer([this, &shard](const std::vector<MailboxDelivery>& deliveries) {
+      observer_(shard, deliveries);
+    });
+  }
   mine.transport = std::make_unique<SmtpTransport>(shard, options_, tls_client_);
   DeliveryEnv env;
   env.options = &options_;

@@ -25,6 +25,9 @@ class DeliveryService {
   // Creates every shard's parts on that shard and loads the queue. Call after the runtime
   // started. Fails when the TLS client context cannot be made.
   Status start();
+  // Before start(): what each shard's MailboxWriter tells of the mail it wrote.
+  using DeliveryObserver = std::function<void(Shard&, const std::vector<MailboxDelivery>&)>;
+  void set_delivery_observer(DeliveryObserver observer) { observer_ = std::move(observer); }
   // Tries `id` (on its owner) or everything now. From a shard thread.
   void flush(std::optional<QueueId> id);
   // Sums of the queue managers' counters (any thread).
@@ -50,6 +53,7 @@ class DeliveryService {
   SmtpService& smtp_;
   std::shared_ptr<TlsContext> tls_client_;  // for STARTTLS to other servers
   std::vector<PerShard> shards_;
+  DeliveryObserver observer_;
 };
 
 }  // namespace rm

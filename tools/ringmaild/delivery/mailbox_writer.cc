@@ -45,6 +45,7 @@ void MailboxWriter::submit() {
           }
           in_flight_ = false;
           for (Batch& b : *batches) {
+            if (observer_) observer_(b.deliveries);
             b.done(std::move(b.deliveries));
           }
           submit();

@@ -29,6 +29,11 @@ class MailboxWriter {
 
   void deliver(std::vector<MailboxDelivery> deliveries, Done done);
 
+  // Told of every written batch (on this shard) before its callback: how IMAP and POP3
+  // sessions learn of new mail.
+  using Observer = std::function<void(const std::vector<MailboxDelivery>&)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
  private:
   struct Batch {
     std::vector<MailboxDelivery> deliveries;
@@ -42,6 +47,7 @@ class MailboxWriter {
   BodyStore& bodies_;
   std::vector<Batch> pending_;
   bool in_flight_ = false;
+  Observer observer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -1,0 +1,114 @@
+#include "tools/ringmaild/access/access_service.h"
+
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/runtime/runtime.h"
+#include "store/account/directory.h"
+#include "store/account/password.h"
+#include "tools/ringmaild/delivery/ownership.h"
+#include "tools/ringmaild/imap/imap_connection.h"
+#include "tools/ringmaild/pop3/pop3_connection.h"
+#include "tools/ringmaild/smtp_service.h"
+
+namespace rm {
+
+AccessService::AccessService(const Options& options, Runtime& runtime, Database& db,
+                             BodyStore& bodies, SmtpService& smtp,
+                             std::shared_ptr<TlsContext> tls)
+    : options_(options), runtime_(runtime), db_(db), bodies_(bodies), smtp_(smtp),
+      tls_(std::move(tls)), hubs_(static_cast<size_t>(runtime.shard_count())) {}
+
+// The runtime has stopped before this runs; each hub was taken down on its shard.
+AccessService::~AccessService() = default;
+
+HandlerFactory AccessService::imap_factory(bool implicit_tls) {
+  return [this, implicit_tls](Connection& conn) {
+    return make_imap_connection(*this, implicit_tls, conn);
+  };
+}
+
+HandlerFactory AccessService::pop3_factory(bool implicit_tls) {
+  return [this, implicit_tls](Connection& conn) {
+    return make_pop3_connection(*this, implicit_tls, conn);
+  };
+}
+
+AccountHub& AccessService::hub(Shard& shard) {
+  std::unique_ptr<AccountHub>& hub = hubs_[static_cast<size_t>(shard.index())];
+  if (!hub) {
+    hub = std::make_unique<AccountHub>(shard, db_, bodies_, options_);
+    shard.at_exit([&hub] { hub.reset(); });
+  }
+  return *hub;
+}
+
+int AccessService::owner_of(const std::string& account) const {
+  return account_owner(account, runtime_.shard_count());
+}
+
+void AccessService::delivered(Shard& shard, const std::vector<MailboxDelivery>& deliveries) {
+  if (hubs_[static_cast<size_t>(shard.index())]) {
+    hub(shard).delivered(deliveries);
+  }
+}
+
+void AccessService::login(Shard& shard, const std::string& client_ip, const std::string& user,
+                          const std::string& password, LoginDone done) {
+  const std::string account = lower_ascii(user);
+  const int home = shard.index();
+  runtime_.submit_to(smtp_.throttle_owner(client_ip), [this, home, client_ip, account, password,
+                                                       done = std::move(done)]() mutable {
+    const bool refused = smtp_.throttle_here().refused(client_ip, monotonic_ms());
+    runtime_.submit_to(home, [this, refused, client_ip, account, password,
+                              done = std::move(done)]() mutable {
+      Shard& here = *Shard::current();
+      if (refused) {
+        RM_LOG(kWarn, "login_refused").kv("client", client_ip);
+        done(LoginOutcome::kRefused, account, 0);
+        return;
+      }
+      verify_on_lane(here, client_ip, account, password, std::move(done));
+    });
+  });
+}
+
+void AccessService::verify_on_lane(Shard& shard, const std::string& client_ip,
+                                   const std::string& account, const std::string& password,
+                                   LoginDone done) {
+  const std::string* known = smtp_.directory(shard).password_hash(account);
+  Shard* here = &shard;
+  auto shared_done = std::make_shared<LoginDone>(std::move(done));
+  Status queued = shard.run_blocking([this, here, client_ip, account, password, shared_done,
+                                      hash = known ? *known : decoy_password_hash(),
+                                      exists = known != nullptr] {
+    const bool ok = verify_password(hash, password) && exists;
+    here->complete_from_lane([this, here, client_ip, account, shared_done, ok] {
+      if (ok) {
+        (*shared_done)(LoginOutcome::kOk, account, 0);
+      } else {
+        report_failure(*here, client_ip, account, std::move(*shared_done));
+      }
+    });
+  });
+  if (!queued.ok()) {
+    shard.defer([shared_done, account] { (*shared_done)(LoginOutcome::kTemporary, account, 0); });
+  }
+}
+
+void AccessService::report_failure(Shard& shard, const std::string& client_ip,
+                                   const std::string& account, LoginDone done) {
+  RM_LOG(kWarn, "login_failed").kv("client", client_ip).kv("user", account);
+  const int home = shard.index();
+  runtime_.submit_to(smtp_.throttle_owner(client_ip), [this, home, client_ip, account,
+                                                       done = std::move(done)]() mutable {
+    AuthThrottle& throttle = smtp_.throttle_here();
+    const int64_t now = monotonic_ms();
+    throttle.record_failure(client_ip, now);
+    const uint32_t delay = throttle.delay_ms(client_ip, now);
+    runtime_.submit_to(home, [account, delay, done = std::move(done)]() mutable {
+      done(LoginOutcome::kFailed, account, delay);
+    });
+  });
+}
+
+}  // namespace rm
