@@ -197,8 +197,8 @@ void Connection::deliver_to_handler(std::string_view data) {
   if (carry_.empty()) {
     const size_t used = handler_->on_data(*this, data);
     RM_ASSERT(used <= data.size());
-    if (used < data.size() && state_ == State::kOpen) {
-      carry_.assign(data.substr(used));
+    if (used < data.size() && (state_ == State::kOpen || state_ == State::kMoving)) {
+      carry_.assign(data.substr(used));  // a moving connection takes it along
     }
   } else {
     carry_.append(data);
@@ -214,7 +214,7 @@ void Connection::deliver_to_handler(std::string_view data) {
 }
 
 void Connection::finish_delivery() {
-  if (state_ != State::kOpen) {
+  if (state_ != State::kOpen && state_ != State::kMoving) {
     carry_.clear();
   } else if (carry_.size() > shard_.options().limits.input_buffer_bytes_max) {
     RM_LOG(kInfo, "input_overflow").kv("conn", log_id_).kv("bytes", uint64_t{carry_.size()});

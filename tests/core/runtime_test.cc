@@ -504,3 +504,57 @@ TEST(RuntimeTest, UnreadOutputBeyondTheLimitClosesTheConnection) {
 
 }  // namespace
 }  // namespace rm
+
+namespace rm {
+namespace {
+
+// Answers each line with "<shard>:<line>"; "move N" moves the connection to shard N first
+// (what an IMAP session does after login).
+class MovingEcho final : public ConnectionHandler {
+ public:
+  void on_open(Connection& conn) override { conn.write(std::to_string(conn.shard().index()) + ":hello\n"); }
+  size_t on_data(Connection& conn, std::string_view input) override {
+    size_t used = 0;
+    while (true) {
+      const size_t end = input.find('\n', used);
+      if (end == std::string_view::npos) return used;
+      const std::string_view line = input.substr(used, end - used);
+      used = end + 1;
+      if (line.substr(0, 5) == "move ") {
+        conn.write(std::to_string(conn.shard().index()) + ":moving\n");
+        conn.move_to_shard(line[5] - '0');
+        return used;  // the rest is read on the new shard
+      }
+      conn.write(std::to_string(conn.shard().index()) + ":" + std::string(line) + "\n");
+    }
+  }
+  void on_moved(Connection& conn) override {
+    ++moves;
+    conn.write(std::to_string(conn.shard().index()) + ":moved\n");
+  }
+  int moves = 0;
+};
+
+TEST(RuntimeTest, AConnectionMovesToAnotherShardWithItsHandlerAndPipelinedInput) {
+  TestServer server(options_with_shards(2),
+                    [](Connection&) { return std::make_unique<MovingEcho>(); });
+  for (int round = 0; round < 8; ++round) {
+    Client client = server.connect();
+    const std::string greeting = client.read_line();
+    ASSERT_EQ(greeting.size(), std::string("0:hello\n").size()) << greeting;
+    const char home = greeting[0];
+    const char other = home == '0' ? '1' : '0';
+    // The lines after "move" arrive with it: they must be answered, in order, by the new shard.
+    ASSERT_TRUE(client.send_all(std::string("a\nmove ") + other + "\nb\nc\n"));
+    EXPECT_EQ(client.read_line(), std::string(1, home) + ":a\n");
+    EXPECT_EQ(client.read_line(), std::string(1, home) + ":moving\n");
+    EXPECT_EQ(client.read_line(), std::string(1, other) + ":moved\n");
+    EXPECT_EQ(client.read_line(), std::string(1, other) + ":b\n");
+    EXPECT_EQ(client.read_line(), std::string(1, other) + ":c\n");
+    ASSERT_TRUE(client.send_all("d\n"));
+    EXPECT_EQ(client.read_line(), std::string(1, other) + ":d\n");
+  }
+}
+
+}  // namespace
+}  // namespace rm
