@@ -18,7 +18,7 @@ AccessService::AccessService(const Options& options, Runtime& runtime, Database&
     : options_(options), runtime_(runtime), db_(db), bodies_(bodies), smtp_(smtp),
       tls_(std::move(tls)), hubs_(static_cast<size_t>(runtime.shard_count())) {}
 
-// The runtime has stopped before this runs; each hub was taken down on its shard.
+// The runtime has stopped (shards and lanes joined) before this runs.
 AccessService::~AccessService() = default;
 
 HandlerFactory AccessService::imap_factory(bool implicit_tls) {
@@ -36,8 +36,9 @@ HandlerFactory AccessService::pop3_factory(bool implicit_tls) {
 AccountHub& AccessService::hub(Shard& shard) {
   std::unique_ptr<AccountHub>& hub = hubs_[static_cast<size_t>(shard.index())];
   if (!hub) {
+    // Kept until the service goes, after the runtime stopped: a lane job still running at
+    // shard exit may use it.
     hub = std::make_unique<AccountHub>(shard, db_, bodies_, options_);
-    shard.at_exit([&hub] { hub.reset(); });
   }
   return *hub;
 }
