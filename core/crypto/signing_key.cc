@@ -204,9 +204,11 @@ Result<SigningKey> SigningKey::from_der(std::string_view der) {
   impl->rsa_ready = true;
   std::vector<byte> copy(der.begin(), der.end());
   word32 idx = 0;
-  // A PKCS#8 wrapper is skipped; a bare PKCS#1 key makes this fail, which is fine.
-  int offset = wc_GetPkcs8TraditionalOffset(copy.data(), &idx, static_cast<word32>(copy.size()));
-  idx = offset > 0 ? static_cast<word32>(offset) : 0;
+  // A PKCS#8 wrapper is skipped (idx then points at the PKCS#1 key inside); a bare PKCS#1
+  // key makes this fail, and decoding starts at 0.
+  if (wc_GetPkcs8TraditionalOffset(copy.data(), &idx, static_cast<word32>(copy.size())) < 0) {
+    idx = 0;
+  }
   int rc = wc_RsaPrivateKeyDecode(copy.data(), &idx, &impl->rsa, static_cast<word32>(copy.size()));
   if (rc != 0) {
     return wolf_error("not an RSA or Ed25519 private key", rc);

@@ -51,6 +51,38 @@ TEST(DkimSigningKeyTest, SignAndVerifyBothTypes) {
   }
 }
 
+// DER TLV with a definite length (short or long form).
+std::string tlv(uint8_t tag, std::string_view content) {
+  std::string out(1, static_cast<char>(tag));
+  if (content.size() < 128) {
+    out += static_cast<char>(content.size());
+  } else {
+    std::string len;
+    for (size_t n = content.size(); n != 0; n >>= 8) {
+      len.insert(len.begin(), static_cast<char>(n & 0xff));
+    }
+    out += static_cast<char>(0x80 | len.size());
+    out += len;
+  }
+  return out + std::string(content);
+}
+
+TEST(DkimSigningKeyTest, LoadsRsaKeysWrappedInPkcs8) {
+  Result<SigningKey> key = SigningKey::generate(KeyType::kRsa);
+  ASSERT_TRUE(key.ok());
+  Result<PemBlock> pkcs1 = pem_decode(key->private_pem());
+  ASSERT_TRUE(pkcs1.ok());
+  const std::string rsa_oid = "\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01";
+  std::string algorithm = tlv(0x30, rsa_oid + std::string("\x05\x00", 2));
+  std::string pkcs8 = tlv(0x30, std::string("\x02\x01\x00", 3) + algorithm + tlv(0x04, pkcs1->der));
+  Result<SigningKey> wrapped = SigningKey::load(pem_encode("PRIVATE KEY", pkcs8));
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status().to_string();
+  EXPECT_EQ(wrapped->type(), KeyType::kRsa);
+  EXPECT_EQ(wrapped->public_der(), key->public_der());
+  Result<SigningKey> der = SigningKey::load(pkcs8);
+  ASSERT_TRUE(der.ok()) << der.status().to_string();
+}
+
 TEST(DkimSigningKeyTest, RejectsGarbage) {
   EXPECT_FALSE(SigningKey::load("not a key").ok());
   EXPECT_FALSE(
