@@ -63,7 +63,8 @@ enum class DkimDnsError : uint8_t {
 
 class DkimVerifier {
  public:
-  // The header block is copied; `now_unix` is checked against x=.
+  // Reads the header block here (header hashes are computed at once: it need not outlive
+  // the call); `now_unix` is checked against x=.
   DkimVerifier(std::string_view header_block, uint64_t now_unix, DkimVerifyOptions options = {});
 
   // The body, in chunks, then finish_body() once. Each body hash the signatures need (per
