@@ -220,6 +220,39 @@ TEST_F(DkimSignVerifyTest, SignatureFieldIsFoldedAndOversignsFrom) {
   expect_all(verify("X-Added: yes\r\n" + signed_message, records()), DkimStatus::kPass, "");
 }
 
+TEST_F(DkimSignVerifyTest, LongHeaderListsFoldAndStillVerify) {
+  std::string message;
+  for (std::string_view name :
+       {"To", "Cc", "List-Id", "List-Unsubscribe", "List-Post", "References", "Reply-To"}) {
+    for (int i = 0; i < 4; ++i) {
+      message += std::string(name) + ": value " + std::to_string(i) + "\r\n";
+    }
+  }
+  message += "From: a@example.org\r\n\r\nbody\r\n";
+  DkimSignerOptions options;
+  options.header_canon = DkimCanon::kSimple;
+  std::string signed_message = sign(message, options);
+  EXPECT_NE(signed_message.find("list-unsubscribe:list-unsubscribe:"), std::string::npos);
+  expect_all(verify(signed_message, records()), DkimStatus::kPass, "");
+}
+
+TEST_F(DkimSignVerifyTest, StreamedBodyHashGivesTheSameSignature) {
+  std::vector<DkimSignerKey> keys;
+  keys.push_back({"example.org", "ed", std::move(SigningKey::load(ed_->private_pem()).value())});
+  DkimSigner signer(std::move(keys));
+  DkimMessageParts parts = split_dkim_message(kMessage);
+  DkimBodyHasher hasher(signer.body_canon());
+  for (char c : parts.body) {
+    hasher.update(std::string_view(&c, 1));
+  }
+  Result<std::vector<std::string>> streamed =
+      signer.sign(parts.header_block, hasher.finish(), 1700000000);
+  Result<std::vector<std::string>> whole = signer.sign_message(kMessage, 1700000000);
+  ASSERT_TRUE(streamed.ok() && whole.ok());
+  EXPECT_EQ(*streamed, *whole);                                     // Ed25519 is deterministic
+  EXPECT_FALSE(signer.sign("To: x\r\n", Sha256::Digest{}, 1).ok());  // no From
+}
+
 TEST_F(DkimSignVerifyTest, TamperingFails) {
   std::string signed_message = sign(kMessage);
   std::string body = signed_message;
