@@ -5,6 +5,10 @@
 
 #include "core/base/assert.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace rm {
 namespace {
 
@@ -36,9 +40,125 @@ const char* scan_relaxed_portable(const char* p, const char* end) {
   return p;
 }
 
+#if defined(__x86_64__)
+
+// The SIMD scanners: test a vector of bytes at once and stop at the first that needs
+// attention; the last few bytes (too few for a vector, or whose successor is past the end)
+// go to the portable loop.
+
+const char* scan_simple_sse2(const char* p, const char* end) {
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  for (; end - p >= 16; p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+    if (mask != 0)
+      return p + __builtin_ctz(static_cast<unsigned>(mask));
+  }
+  return scan_simple_portable(p, end);
+}
+
+// Relaxed needs the byte after each SP: a second load one byte further on.
+const char* scan_relaxed_sse2(const char* p, const char* end) {
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i ht = _mm_set1_epi8('\t');
+  const __m128i sp = _mm_set1_epi8(' ');
+  for (; end - p >= 17; p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+    const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
+                                         _mm_cmpeq_epi8(v, ht));
+    const __m128i next_special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(next, cr), _mm_cmpeq_epi8(next, lf)),
+                     _mm_or_si128(_mm_cmpeq_epi8(next, ht), _mm_cmpeq_epi8(next, sp)));
+    const __m128i attention =
+        _mm_or_si128(special, _mm_and_si128(_mm_cmpeq_epi8(v, sp), next_special));
+    const int mask = _mm_movemask_epi8(attention);
+    if (mask != 0)
+      return p + __builtin_ctz(static_cast<unsigned>(mask));
+  }
+  return scan_relaxed_portable(p, end);
+}
+
+#define RM_AVX2_TARGET __attribute__((target("avx2")))
+
+RM_AVX2_TARGET const char* scan_simple_avx2(const char* p, const char* end) {
+  const __m256i cr = _mm256_set1_epi8('\r');
+  const __m256i lf = _mm256_set1_epi8('\n');
+  for (; end - p >= 32; p += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const unsigned mask = static_cast<unsigned>(
+        _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, cr), _mm256_cmpeq_epi8(v, lf))));
+    if (mask != 0)
+      return p + __builtin_ctz(mask);
+  }
+  return scan_simple_sse2(p, end);
+}
+
+RM_AVX2_TARGET const char* scan_relaxed_avx2(const char* p, const char* end) {
+  const __m256i cr = _mm256_set1_epi8('\r');
+  const __m256i lf = _mm256_set1_epi8('\n');
+  const __m256i ht = _mm256_set1_epi8('\t');
+  const __m256i sp = _mm256_set1_epi8(' ');
+  for (; end - p >= 33; p += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m256i next = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1));
+    const __m256i special =
+        _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, cr), _mm256_cmpeq_epi8(v, lf)),
+                        _mm256_cmpeq_epi8(v, ht));
+    const __m256i next_special =
+        _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(next, cr), _mm256_cmpeq_epi8(next, lf)),
+                        _mm256_or_si256(_mm256_cmpeq_epi8(next, ht), _mm256_cmpeq_epi8(next, sp)));
+    const __m256i attention =
+        _mm256_or_si256(special, _mm256_and_si256(_mm256_cmpeq_epi8(v, sp), next_special));
+    const unsigned mask = static_cast<unsigned>(_mm256_movemask_epi8(attention));
+    if (mask != 0)
+      return p + __builtin_ctz(mask);
+  }
+  return scan_relaxed_sse2(p, end);
+}
+
+#endif  // __x86_64__
+
+bool cpu_runs(DkimBodyScan scan) {
+  switch (scan) {
+    case DkimBodyScan::kBest:
+    case DkimBodyScan::kPortable:
+      return true;
+#if defined(__x86_64__)
+    case DkimBodyScan::kSse2:
+      return true;  // part of x86-64
+    case DkimBodyScan::kAvx2:
+      return __builtin_cpu_supports("avx2");
+#else
+    case DkimBodyScan::kSse2:
+    case DkimBodyScan::kAvx2:
+      return false;
+#endif
+  }
+  return false;
+}
+
+DkimBodyScan best_scan() {
+  static const DkimBodyScan kBest = cpu_runs(DkimBodyScan::kAvx2)   ? DkimBodyScan::kAvx2
+                                    : cpu_runs(DkimBodyScan::kSse2) ? DkimBodyScan::kSse2
+                                                                    : DkimBodyScan::kPortable;
+  return kBest;
+}
+
 DkimBodyHasher::ScanFn scan_for(DkimBodyScan scan, DkimCanon canon) {
-  (void)scan;
-  return canon == DkimCanon::kSimple ? scan_simple_portable : scan_relaxed_portable;
+  const bool simple = canon == DkimCanon::kSimple;
+  switch (scan == DkimBodyScan::kBest ? best_scan() : scan) {
+#if defined(__x86_64__)
+    case DkimBodyScan::kAvx2:
+      return simple ? scan_simple_avx2 : scan_relaxed_avx2;
+    case DkimBodyScan::kSse2:
+      return simple ? scan_simple_sse2 : scan_relaxed_sse2;
+#endif
+    default:
+      return simple ? scan_simple_portable : scan_relaxed_portable;
+  }
 }
 
 constexpr char kCrlfs[] =

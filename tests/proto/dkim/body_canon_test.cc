@@ -136,6 +136,12 @@ TEST(DkimBodyHasher, MatchesDkimpy) {
   }
 }
 
+TEST(DkimBodyHasher, BestScanIsSupported) {
+  const std::string_view name = DkimBodyHasher::best_scan_name();
+  EXPECT_TRUE(name == "avx2" || name == "sse2" || name == "portable") << name;
+  EXPECT_TRUE(DkimBodyHasher::scan_supported(DkimBodyScan::kPortable));
+}
+
 TEST(DkimBodyHasher, EmptyBodies) {
   // The well-known bh= of an empty body: base64 "frcCV1k9..." (simple), "47DEQpj8..." (relaxed).
   EXPECT_EQ(body_hash("", DkimCanon::kSimple).digest, hex(Sha256::hash("\r\n")));
@@ -206,6 +212,7 @@ TEST(DkimBodyHasher, AgreesWithReferenceOnRandomBodies) {
         }
         ASSERT_EQ(hex(h.finish()), want) << "round " << round;
         ASSERT_EQ(h.canonical_length(), canonical.size());
+        ASSERT_EQ(body_hash(body, canon, scan).digest, want) << "round " << round;
       }
     }
   }
