@@ -151,12 +151,8 @@ RM_AVX2_TARGET const char* scan_relaxed_avx2(const char* p, const char* end, boo
 // kept are packed into `out` with a table of byte shuffles (8 input bytes at a time).
 // Decisions about a block's last byte look 2 bytes past it, so only blocks that end at least
 // 2 bytes before `end` are taken. A block holding a bare LF (which would grow into CRLF)
-// stops the loop before it.
-struct BlockRun {
-  const char* consumed_to;  // just after the last content byte taken (p if none)
-  size_t out_bytes;         // canonical bytes for [p, consumed_to), written to out
-  const char* scanned_to;   // where the loop stopped looking
-};
+// stops the loop before it. They return a DkimBodyHasher::BlockRun.
+using BlockRun = DkimBodyHasher::BlockRun;
 
 struct ShuffleTable {
   uint64_t packed[256];  // for each 8-bit keep mask: the indices of its set bits, in order
@@ -210,6 +206,43 @@ RM_AVX2_TARGET size_t pack_block(__m256i lo, __m256i hi, uint64_t keep, char* ou
 }
 
 // REQUIRES: `out` has room for 64 * max_blocks + 8 bytes.
+// What to do with the 64 bytes of a block, from their masks (bit i: byte i).
+struct BlockPlan {
+  uint64_t keep;     // bytes that stay
+  uint64_t content;  // bytes other than SP, HT, CR, LF
+  bool bare_lf;
+};
+
+inline BlockPlan plan_block(const char* block, uint64_t sp, uint64_t tab, uint64_t cr, uint64_t lf,
+                            uint64_t& carry_cr) {
+  BlockPlan plan;
+  plan.bare_lf = (lf & ~((cr << 1) | carry_cr)) != 0;
+  const uint64_t wsp = sp | tab;
+  const char next = block[64];
+  const uint64_t next_wsp = (wsp >> 1) | (uint64_t{is_wsp(next)} << 63);
+  const uint64_t next_lf = (lf >> 1) | (uint64_t{next == '\n'} << 63);
+  const uint64_t crlf_start = cr & next_lf;
+  const uint64_t next_crlf =
+      (crlf_start >> 1) | (uint64_t{next == '\r' && block[65] == '\n'} << 63);
+  const uint64_t run_last = wsp & ~next_wsp;
+  plan.keep = ~wsp | (run_last & ~next_crlf);
+  plan.content = ~(wsp | cr | lf);
+  carry_cr = cr >> 63;
+  return plan;
+}
+
+// Notes the last content byte of a block whose output starts at `block_out`.
+inline void note_content(BlockRun& result, const char* block, const BlockPlan& plan,
+                         size_t block_out) {
+  if (plan.content != 0) {
+    const int last = 63 - __builtin_clzll(plan.content);
+    const uint64_t upto = last == 63 ? ~uint64_t{0} : (uint64_t{2} << last) - 1;
+    result.consumed_to = block + last + 1;
+    result.out_bytes = block_out + static_cast<size_t>(__builtin_popcountll(plan.keep & upto));
+  }
+}
+
+// REQUIRES: `out` has room for 64 * max_blocks + 64 bytes.
 RM_AVX2_TARGET BlockRun relaxed_blocks_avx2(const char* p, const char* end, bool prev_cr, char* out,
                                             size_t max_blocks) {
   BlockRun result{p, 0, p};
@@ -218,40 +251,55 @@ RM_AVX2_TARGET BlockRun relaxed_blocks_avx2(const char* p, const char* end, bool
   for (const char* block = p; max_blocks > 0 && end - block >= 66; block += 64, --max_blocks) {
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block));
     const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32));
-    const uint64_t sp = byte_mask(lo, hi, ' ');
     const uint64_t tab = byte_mask(lo, hi, '\t');
-    const uint64_t cr = byte_mask(lo, hi, '\r');
-    const uint64_t lf = byte_mask(lo, hi, '\n');
-    if ((lf & ~((cr << 1) | carry_cr)) != 0) {
+    const BlockPlan plan = plan_block(block, byte_mask(lo, hi, ' '), tab, byte_mask(lo, hi, '\r'),
+                                      byte_mask(lo, hi, '\n'), carry_cr);
+    if (plan.bare_lf) {
       result.scanned_to = block;
-      break;  // a bare LF
+      break;
     }
-    const uint64_t wsp = sp | tab;
-    const char next = block[64];
-    const uint64_t next_wsp = (wsp >> 1) | (uint64_t{is_wsp(next)} << 63);
-    const uint64_t next_lf = (lf >> 1) | (uint64_t{next == '\n'} << 63);
-    const uint64_t crlf_start = cr & next_lf;
-    const uint64_t next_crlf =
-        (crlf_start >> 1) | (uint64_t{next == '\r' && block[65] == '\n'} << 63);
-    const uint64_t run_last = wsp & ~next_wsp;
-    const uint64_t keep = ~wsp | (run_last & ~next_crlf);
-    const uint64_t content = ~(wsp | cr | lf);
-    carry_cr = cr >> 63;
-
     const size_t block_out = written;
-    if (keep == ~uint64_t{0} && tab == 0) {  // nothing to change: the common case
+    if (plan.keep == ~uint64_t{0} && tab == 0) {  // nothing to change: the common case
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + written), lo);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + written + 32), hi);
       written += 64;
     } else {
-      written += pack_block(lo, hi, keep, out + written);
+      written += pack_block(lo, hi, plan.keep, out + written);
     }
-    if (content != 0) {
-      const int last = 63 - __builtin_clzll(content);
-      const uint64_t upto = last == 63 ? ~uint64_t{0} : (uint64_t{2} << last) - 1;
-      result.consumed_to = block + last + 1;
-      result.out_bytes = block_out + static_cast<size_t>(__builtin_popcountll(keep & upto));
+    note_content(result, block, plan, block_out);
+    result.scanned_to = block + 64;
+  }
+  return result;
+}
+
+// The same with AVX-512: masks straight from the compares, and VBMI2's byte compress packs
+// a block in one instruction.
+#define RM_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi2")))
+
+RM_AVX512_TARGET BlockRun relaxed_blocks_avx512(const char* p, const char* end, bool prev_cr,
+                                                char* out, size_t max_blocks) {
+  BlockRun result{p, 0, p};
+  size_t written = 0;
+  uint64_t carry_cr = prev_cr ? 1 : 0;
+  const __m512i sp = _mm512_set1_epi8(' ');
+  const __m512i ht = _mm512_set1_epi8('\t');
+  const __m512i cr = _mm512_set1_epi8('\r');
+  const __m512i lf = _mm512_set1_epi8('\n');
+  for (const char* block = p; max_blocks > 0 && end - block >= 66; block += 64, --max_blocks) {
+    const __m512i v = _mm512_loadu_si512(block);
+    const uint64_t tab = _mm512_cmpeq_epi8_mask(v, ht);
+    const BlockPlan plan =
+        plan_block(block, _mm512_cmpeq_epi8_mask(v, sp), tab, _mm512_cmpeq_epi8_mask(v, cr),
+                   _mm512_cmpeq_epi8_mask(v, lf), carry_cr);
+    if (plan.bare_lf) {
+      result.scanned_to = block;
+      break;
     }
+    const __m512i spaced = _mm512_mask_blend_epi8(tab, v, sp);
+    _mm512_storeu_si512(out + written, _mm512_maskz_compress_epi8(plan.keep, spaced));
+    const size_t block_out = written;
+    written += static_cast<size_t>(__builtin_popcountll(plan.keep));
+    note_content(result, block, plan, block_out);
     result.scanned_to = block + 64;
   }
   return result;
@@ -268,9 +316,13 @@ bool cpu_runs(DkimBodyScan scan) {
       return true;  // part of x86-64
     case DkimBodyScan::kAvx2:
       return __builtin_cpu_supports("avx2");
+    case DkimBodyScan::kAvx512:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vbmi2");
 #else
     case DkimBodyScan::kSse2:
     case DkimBodyScan::kAvx2:
+    case DkimBodyScan::kAvx512:
       return false;
 #endif
   }
@@ -278,16 +330,31 @@ bool cpu_runs(DkimBodyScan scan) {
 }
 
 DkimBodyScan best_scan() {
-  static const DkimBodyScan kBest = cpu_runs(DkimBodyScan::kAvx2)   ? DkimBodyScan::kAvx2
+  static const DkimBodyScan kBest = cpu_runs(DkimBodyScan::kAvx512) ? DkimBodyScan::kAvx512
+                                    : cpu_runs(DkimBodyScan::kAvx2) ? DkimBodyScan::kAvx2
                                     : cpu_runs(DkimBodyScan::kSse2) ? DkimBodyScan::kSse2
                                                                     : DkimBodyScan::kPortable;
   return kBest;
+}
+
+DkimBodyHasher::BlocksFn blocks_for(DkimBodyScan scan) {
+  switch (scan == DkimBodyScan::kBest ? best_scan() : scan) {
+#if defined(__x86_64__)
+    case DkimBodyScan::kAvx512:
+      return relaxed_blocks_avx512;
+    case DkimBodyScan::kAvx2:
+      return relaxed_blocks_avx2;
+#endif
+    default:
+      return nullptr;
+  }
 }
 
 DkimBodyHasher::ScanFn scan_for(DkimBodyScan scan, DkimCanon canon) {
   const bool simple = canon == DkimCanon::kSimple;
   switch (scan == DkimBodyScan::kBest ? best_scan() : scan) {
 #if defined(__x86_64__)
+    case DkimBodyScan::kAvx512:  // its block mode does the work; the scan is for the rest
     case DkimBodyScan::kAvx2:
       return simple ? scan_simple_avx2 : scan_relaxed_avx2;
     case DkimBodyScan::kSse2:
@@ -317,6 +384,8 @@ bool DkimBodyHasher::scan_supported(DkimBodyScan scan) {
 
 std::string_view DkimBodyHasher::best_scan_name() {
   switch (best_scan()) {
+    case DkimBodyScan::kAvx512:
+      return "avx512";
     case DkimBodyScan::kAvx2:
       return "avx2";
     case DkimBodyScan::kSse2:
@@ -330,8 +399,7 @@ DkimBodyHasher::DkimBodyHasher(DkimCanon canon, uint64_t length_limit, DkimBodyS
     : canon_(canon),
       length_limit_(length_limit),
       scan_(scan_for(scan, canon)),
-      block_mode_(canon == DkimCanon::kRelaxed &&
-                  (scan == DkimBodyScan::kBest ? best_scan() : scan) == DkimBodyScan::kAvx2) {
+      blocks_(canon == DkimCanon::kRelaxed ? blocks_for(scan) : nullptr) {
   RM_ASSERT(scan_supported(scan));
 }
 
@@ -361,7 +429,7 @@ void DkimBodyHasher::update(std::string_view chunk) {
 void DkimBodyHasher::process(const char* begin, const char* p, const char* end) {
   const char* blocks_from = p;  // block mode is not retried over bytes it has looked at
   while (p < end) {
-    if (block_mode_ && p >= blocks_from && end - p >= kBlockModeBytesMin && !pending_wsp_ &&
+    if (blocks_ != nullptr && p >= blocks_from && end - p >= kBlockModeBytesMin && !pending_wsp_ &&
         pending_crlfs_ == 0) {
       const char* looked_to = blocks(begin, p, end);
       if (content_end_ > p) {
@@ -389,26 +457,18 @@ void DkimBodyHasher::process(const char* begin, const char* p, const char* end) 
 // through the last content byte it reaches, sets content_end_ to just after it, and returns
 // where it stopped looking.
 const char* DkimBodyHasher::blocks(const char* begin, const char* p, const char* end) {
-#if defined(__x86_64__)
   flush_span();
-  if (kStageBytes - staged_ < 64 + 8) {
+  if (kStageBytes - staged_ < 64) {
     flush_stage();
   }
-  const size_t max_blocks = (kStageBytes - staged_ - 8) / 64;
-  const BlockRun r =
-      relaxed_blocks_avx2(p, end, p > begin && p[-1] == '\r', stage_ + staged_, max_blocks);
+  const size_t max_blocks = (kStageBytes - staged_) / 64;
+  const BlockRun r = blocks_(p, end, p > begin && p[-1] == '\r', stage_ + staged_, max_blocks);
   content_end_ = r.consumed_to;
   produced_ += r.out_bytes;
   const auto take = static_cast<size_t>(std::min<uint64_t>(r.out_bytes, length_limit_ - hashed_));
   hashed_ += take;
   staged_ += take;
   return r.scanned_to;
-#else
-  (void)begin;
-  (void)end;
-  content_end_ = p;
-  return p;
-#endif
 }
 
 // Bytes [p, stop) that are canonical as they are; `at_chunk_end` when nothing follows them

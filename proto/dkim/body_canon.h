@@ -31,6 +31,7 @@
 // Thread-safety: an object is used by one thread at a time; no shared mutable state.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -42,7 +43,7 @@ enum class DkimCanon : uint8_t { kSimple, kRelaxed };
 
 // The byte scanner a DkimBodyHasher uses; kBest picks the fastest the CPU runs. The others
 // exist so tests and benchmarks can compare them.
-enum class DkimBodyScan : uint8_t { kBest, kPortable, kSse2, kAvx2 };
+enum class DkimBodyScan : uint8_t { kBest, kPortable, kSse2, kAvx2, kAvx512 };
 
 class DkimBodyHasher {
  public:
@@ -59,12 +60,21 @@ class DkimBodyHasher {
   uint64_t canonical_length() const { return produced_; }
 
   static bool scan_supported(DkimBodyScan scan);
-  // The scanner kBest resolves to on this CPU ("avx2", "sse2" or "portable").
+  // The scanner kBest resolves to on this CPU ("avx512", "avx2", "sse2" or "portable").
   static std::string_view best_scan_name();
 
   // Returns the first byte in [p, end) whose canonical form differs from the input, or end.
   // `prev_cr`: the byte before p (in the same chunk) is a CR.
   using ScanFn = const char* (*)(const char* p, const char* end, bool prev_cr);
+  // Relaxed block mode (AVX2, AVX-512): canonical bytes of whole 64-byte blocks from p.
+  struct BlockRun {
+    const char* consumed_to;  // just after the last content byte taken (p if none)
+    size_t out_bytes;         // canonical bytes for [p, consumed_to), written to out
+    const char* scanned_to;   // where the blocks stopped being looked at
+  };
+  // REQUIRES: `out` has room for 64 * (max_blocks + 1) bytes.
+  using BlocksFn = BlockRun (*)(const char* p, const char* end, bool prev_cr, char* out,
+                                size_t max_blocks);
 
  private:
   void process(const char* begin, const char* p, const char* end);
@@ -87,7 +97,7 @@ class DkimBodyHasher {
   const DkimCanon canon_;
   const uint64_t length_limit_;
   ScanFn scan_;
-  const bool block_mode_;              // relaxed with AVX2: whole blocks without a scan
+  const BlocksFn blocks_;              // relaxed with AVX2 or AVX-512, else nullptr
   const char* content_end_ = nullptr;  // set by blocks()
   uint64_t produced_ = 0;              // canonical bytes, counted past the limit too
   uint64_t hashed_ = 0;                // min(produced_, length_limit_)
@@ -106,7 +116,7 @@ class DkimBodyHasher {
   // Canonical bytes not taken from the input in place (short runs, literals), waiting to be
   // hashed in one update.
   size_t staged_ = 0;
-  char stage_[kStageBytes + 64];  // the block mode's last store may run up to 8 bytes over
+  char stage_[kStageBytes + 64];  // block mode's last store may run up to 64 bytes over
 };
 
 }  // namespace rm
