@@ -22,14 +22,16 @@
 // are still counted by canonical_length(), so a verifier can check that the body is at
 // least l= bytes long.
 //
-// Speed: runs of bytes that canonicalization leaves alone go to SHA-256 straight from the
-// caller's buffer, found with a SIMD scan (AVX2 or SSE2, chosen once at run time; a portable
-// loop elsewhere). Pending trailing whitespace and pending empty lines are kept as counts, never
-// buffered, so memory stays constant whatever the input.
+// Speed: the bytes canonicalization changes are found with a SIMD scan (AVX2 or SSE2, chosen
+// once at run time; a portable loop elsewhere). Long runs of bytes it leaves alone go to
+// SHA-256 straight from the caller's buffer; short ones are gathered in a 4 KiB stage inside
+// the object and hashed together. Pending trailing whitespace and pending empty lines are
+// kept as counts, never buffered, so memory stays constant whatever the input.
 // Untrusted input: yes — message bodies, signed or verified.
 // Thread-safety: an object is used by one thread at a time; no shared mutable state.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -41,7 +43,7 @@ enum class DkimCanon : uint8_t { kSimple, kRelaxed };
 
 // The byte scanner a DkimBodyHasher uses; kBest picks the fastest the CPU runs. The others
 // exist so tests and benchmarks can compare them.
-enum class DkimBodyScan : uint8_t { kBest, kPortable, kSse2, kAvx2 };
+enum class DkimBodyScan : uint8_t { kBest, kPortable, kSse2, kAvx2, kAvx512 };
 
 class DkimBodyHasher {
  public:
@@ -58,40 +60,63 @@ class DkimBodyHasher {
   uint64_t canonical_length() const { return produced_; }
 
   static bool scan_supported(DkimBodyScan scan);
-  // The scanner kBest resolves to on this CPU ("avx2", "sse2" or "portable").
+  // The scanner kBest resolves to on this CPU ("avx512", "avx2", "sse2" or "portable").
   static std::string_view best_scan_name();
 
-  // Returns the first byte in [p, end) canonicalization must look at, or end.
-  using ScanFn = const char* (*)(const char* p, const char* end);
+  // Returns the first byte in [p, end) whose canonical form differs from the input, or end.
+  // `prev_cr`: the byte before p (in the same chunk) is a CR.
+  using ScanFn = const char* (*)(const char* p, const char* end, bool prev_cr);
+  // Relaxed block mode (AVX2, AVX-512): canonical bytes of whole 64-byte blocks from p.
+  struct BlockRun {
+    const char* consumed_to;  // just after the last content byte taken (p if none)
+    size_t out_bytes;         // canonical bytes for [p, consumed_to), written to out
+    const char* scanned_to;   // where the blocks stopped being looked at
+  };
+  // REQUIRES: `out` has room for 64 * (max_blocks + 1) bytes.
+  using BlocksFn = BlockRun (*)(const char* p, const char* end, bool prev_cr, char* out,
+                                size_t max_blocks);
 
  private:
-  void process(const char* p, const char* end);
-  const char* handle_special(const char* p, const char* end);
-  void end_line(const char* crlf_in_input);
+  void process(const char* begin, const char* p, const char* end);
+  const char* blocks(const char* begin, const char* p, const char* end);
+  void run(const char* p, const char* stop, bool at_chunk_end);
+  const char* handle_stop(const char* p, const char* end);
+  void end_lines(uint64_t count, const char* crlfs_in_input);
   void content(const char* p, const char* end);
   void flush_pending_lines();
   void emit(const char* p, size_t n);
   void emit_literal(const char* p, size_t n);
   void emit_crlfs(uint64_t count);
   void flush_span();
+  void stage(const char* p, size_t n);
+  void flush_stage();
+
+  static constexpr size_t kStageBytes = 4096;
 
   Sha256 sha_;
   const DkimCanon canon_;
   const uint64_t length_limit_;
   ScanFn scan_;
-  uint64_t produced_ = 0;  // canonical bytes, counted past the limit too
-  uint64_t hashed_ = 0;    // min(produced_, length_limit_)
+  const BlocksFn blocks_;              // relaxed with AVX2 or AVX-512, else nullptr
+  const char* content_end_ = nullptr;  // set by blocks()
+  uint64_t produced_ = 0;              // canonical bytes, counted past the limit too
+  uint64_t hashed_ = 0;                // min(produced_, length_limit_)
   // Line ends seen but not yet written: they are dropped if only empty lines follow.
   uint64_t pending_crlfs_ = 0;
-  // When exactly one line end is pending and it was a CRLF in the current chunk: where, so
-  // it can be hashed in place together with the bytes around it.
+  // When the pending line ends are CRLF pairs side by side in the current chunk: where, so
+  // they can be hashed in place together with the bytes around them.
   const char* pending_crlf_source_ = nullptr;
   bool pending_wsp_ = false;  // relaxed: SP/HT seen since the last content byte of the line
-  bool pending_cr_ = false;   // the last chunk ended in CR: its meaning depends on the next byte
+  const char* pending_wsp_source_ = nullptr;  // an SP of that run in the current chunk
+  bool pending_cr_ = false;  // the last chunk ended in CR: its meaning depends on the next byte
   // Input bytes [span_begin_, span_end_) of the current chunk are canonical output not yet
   // given to sha_: consecutive runs are hashed with one call.
   const char* span_begin_ = nullptr;
   const char* span_end_ = nullptr;
+  // Canonical bytes not taken from the input in place (short runs, literals), waiting to be
+  // hashed in one update.
+  size_t staged_ = 0;
+  char stage_[kStageBytes + 64];  // block mode's last store may run up to 64 bytes over
 };
 
 }  // namespace rm

@@ -21,7 +21,8 @@ std::string hex(const Sha256::Digest& d) {
 
 std::vector<DkimBodyScan> supported_scans() {
   std::vector<DkimBodyScan> scans;
-  for (DkimBodyScan s : {DkimBodyScan::kPortable, DkimBodyScan::kSse2, DkimBodyScan::kAvx2}) {
+  for (DkimBodyScan s :
+       {DkimBodyScan::kPortable, DkimBodyScan::kSse2, DkimBodyScan::kAvx2, DkimBodyScan::kAvx512}) {
     if (DkimBodyHasher::scan_supported(s))
       scans.push_back(s);
   }
@@ -136,6 +137,12 @@ TEST(DkimBodyHasher, MatchesDkimpy) {
   }
 }
 
+TEST(DkimBodyHasher, BestScanIsSupported) {
+  const std::string_view name = DkimBodyHasher::best_scan_name();
+  EXPECT_TRUE(name == "avx512" || name == "avx2" || name == "sse2" || name == "portable") << name;
+  EXPECT_TRUE(DkimBodyHasher::scan_supported(DkimBodyScan::kPortable));
+}
+
 TEST(DkimBodyHasher, EmptyBodies) {
   // The well-known bh= of an empty body: base64 "frcCV1k9..." (simple), "47DEQpj8..." (relaxed).
   EXPECT_EQ(body_hash("", DkimCanon::kSimple).digest, hex(Sha256::hash("\r\n")));
@@ -206,6 +213,42 @@ TEST(DkimBodyHasher, AgreesWithReferenceOnRandomBodies) {
         }
         ASSERT_EQ(hex(h.finish()), want) << "round " << round;
         ASSERT_EQ(h.canonical_length(), canonical.size());
+        ASSERT_EQ(body_hash(body, canon, scan).digest, want) << "round " << round;
+      }
+    }
+  }
+}
+
+// Bodies made mostly of the bytes canonicalization cares about, cut at random places. Half
+// of them have bare LFs; the others only CRLFs (and bare CRs), which lets the AVX2 block
+// mode run over them.
+TEST(DkimBodyHasher, AgreesWithReferenceOnDenseBodies) {
+  std::mt19937 rng(1384);
+  static constexpr std::string_view kPieces[] = {" ", "\t", "\r\n", "a", "\r", "b", "  ", "\n"};
+  constexpr size_t kPiecesWithoutBareLf = std::size(kPieces) - 1;
+  std::uniform_int_distribution<size_t> size(0, 400);
+  std::uniform_int_distribution<size_t> step(1, 40);
+  const std::vector<DkimBodyScan> scans = supported_scans();
+  for (int round = 0; round < 5000; ++round) {
+    std::uniform_int_distribution<size_t> pick(
+        0, (round % 2 == 0 ? kPiecesWithoutBareLf : std::size(kPieces)) - 1);
+    std::string body;
+    for (size_t n = size(rng); body.size() < n;) {
+      body += kPieces[pick(rng)];
+    }
+    for (DkimCanon canon : {DkimCanon::kSimple, DkimCanon::kRelaxed}) {
+      const std::string canonical = reference_canon(body, canon);
+      const std::string want = hex(Sha256::hash(canonical));
+      for (DkimBodyScan scan : scans) {
+        DkimBodyHasher h(canon, UINT64_MAX, scan);
+        for (size_t pos = 0; pos < body.size();) {
+          const size_t n = step(rng);
+          h.update(std::string_view(body).substr(pos, n));
+          pos += n;
+        }
+        ASSERT_EQ(hex(h.finish()), want) << testing::PrintToString(body);
+        ASSERT_EQ(h.canonical_length(), canonical.size());
+        ASSERT_EQ(body_hash(body, canon, scan).digest, want) << testing::PrintToString(body);
       }
     }
   }
