@@ -38,9 +38,11 @@ void relaxed_header(std::string_view raw, std::string& out) {
   out += ':';
   bool pending_space = false;
   bool started = false;
-  for (char c : raw.substr(colon + 1)) {
-    if (c == '\r' || c == '\n') {
-      continue;  // unfold
+  std::string_view value = raw.substr(colon + 1);
+  for (size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
+    if (c == '\n' || (c == '\r' && i + 1 < value.size() && value[i + 1] == '\n')) {
+      continue;  // unfold; a CR on its own is an ordinary byte
     }
     if (is_wsp(c)) {
       pending_space = started;

@@ -43,6 +43,8 @@ TEST(DkimHeaderCanonTest, SplitsFieldsAndMessage) {
 TEST(DkimHeaderCanonTest, RelaxedEmptyValueAndNameWhitespace) {
   EXPECT_EQ(canon_all(DkimCanon::kRelaxed, "Subject \t:   \r\n"), "subject:\r\n");
   EXPECT_EQ(canon_all(DkimCanon::kRelaxed, "X:a\t\tb\r\n\r\n"), "x:a b\r\n");
+  EXPECT_EQ(canon_all(DkimCanon::kRelaxed, "X: a\rb\r\n c\r\n"),
+            "x:a\rb c\r\n");  // a lone CR stays
 }
 
 TEST(DkimHeaderCanonTest, SelectsInstancesBottomUp) {
