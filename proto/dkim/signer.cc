@@ -58,6 +58,20 @@ std::string canon_tag(const DkimSignerOptions& o) {
          std::string(dkim_canon_name(o.body_canon)) + ";";
 }
 
+// i= must be in d= or a subdomain of it (RFC 6376 §3.5).
+bool identity_in_domain(std::string_view identity, std::string_view domain) {
+  size_t at = identity.rfind('@');
+  if (at == std::string_view::npos) {
+    return false;
+  }
+  std::string_view idomain = identity.substr(at + 1);
+  if (idomain.size() < domain.size() ||
+      !dkim_name_equals(idomain.substr(idomain.size() - domain.size()), domain)) {
+    return false;
+  }
+  return idomain.size() == domain.size() || idomain[idomain.size() - domain.size() - 1] == '.';
+}
+
 }  // namespace
 
 DkimSigner::DkimSigner(std::vector<DkimSignerKey> keys, DkimSignerOptions options)
@@ -75,6 +89,12 @@ Result<std::string> DkimSigner::sign_one(DkimSignerKey& key,
   w.add(canon_tag(options_));
   w.add("d=" + key.domain + ";");
   w.add("s=" + key.selector + ";");
+  if (!key.identity.empty()) {
+    if (!identity_in_domain(key.identity, key.domain)) {
+      return Status::InvalidArgument("identity " + key.identity + " is not within " + key.domain);
+    }
+    w.add("i=" + key.identity + ";");
+  }
   w.add("t=" + std::to_string(now_unix) + ";");
   if (options_.expire_after_s) {
     w.add("x=" + std::to_string(now_unix + *options_.expire_after_s) + ";");

@@ -31,6 +31,7 @@ struct DkimSignerKey {
   std::string domain;    // d=
   std::string selector;  // s=
   SigningKey key;        // its type gives a=
+  std::string identity;  // i= ("user@sub.example.com" or "@example.com"); none when empty
 };
 
 struct DkimSignerOptions {
@@ -49,7 +50,8 @@ class DkimSigner {
 
   // One complete "DKIM-Signature: ...\r\n" field per key, in the order of the keys.
   // `header_block` is the message's header (the fields with their CRLFs); `body_hash` comes
-  // from a DkimBodyHasher made with body_canon(). Refuses a message without a From field.
+  // from a DkimBodyHasher made with body_canon(). Refuses a message without a From field and
+  // an identity outside its key's domain.
   Result<std::vector<std::string>> sign(std::string_view header_block,
                                         const Sha256::Digest& body_hash, uint64_t now_unix);
   // The same for a whole message in memory (header, empty line, body).

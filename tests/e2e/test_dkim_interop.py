@@ -158,6 +158,16 @@ class DkimInteropTest(unittest.TestCase):
         self.assertTrue(d.verify(idx=0, dnsfunc=dnsfunc))
         self.assertTrue(d.verify(idx=1, dnsfunc=dnsfunc))
 
+    def test_identity(self):
+        out = run("sign", "--domain", "example.org", "--selector", "ed25519", "--key", self.keys["ed25519-sha256"][0],
+                  "--identity", "news@lists.example.org", input=MESSAGE)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(b"i=news@lists.example.org;", out.stdout)
+        self.assertTrue(dkim.verify(out.stdout, dnsfunc=dnsfunc_for(self.records())))
+        bad = run("sign", "--domain", "example.org", "--selector", "ed25519", "--key", self.keys["ed25519-sha256"][0],
+                  "--identity", "x@example.com", input=MESSAGE)
+        self.assertEqual(bad.returncode, 2)
+
     def test_pkcs8_rsa_key_from_dkimpy(self):
         data = os.path.join(os.path.dirname(dkim.__file__), "tests", "data")
         key = os.path.join(data, "2048_testkey_PKCS8.key")

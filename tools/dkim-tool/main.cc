@@ -2,7 +2,8 @@
 // operators (make a key, see what a message's signatures say) and for interoperability tests.
 //
 //   ringmail-dkim sign --domain D --selector S --key FILE [--algorithm rsa-sha256|ed25519-sha256]
-//                      [--canon relaxed/relaxed] [--time UNIX] < message   (prints it signed)
+//                      [--canon relaxed/relaxed] [--identity I] [--time UNIX] < message
+//                      (prints the message with its DKIM-Signature on top)
 //   ringmail-dkim verify [--txt NAME=RECORD ...] [--now UNIX] < message
 //                      (one Authentication-Results entry per signature; exit 0 when all pass)
 //   ringmail-dkim keygen [--ed25519] [--bits N]   (the private key PEM, then the TXT record)
@@ -38,7 +39,7 @@ constexpr size_t kMessageBytesMax = 64 * 1024 * 1024;
 int usage(std::string_view why) {
   std::cerr << "ringmail-dkim: " << why << "\n"
             << "usage: ringmail-dkim sign --domain D --selector S --key FILE [--algorithm A] "
-               "[--canon H/B] "
+               "[--canon H/B] [--identity I] "
                "[--time T] < message\n"
             << "       ringmail-dkim verify [--txt NAME=RECORD ...] [--now T] < message\n"
             << "       ringmail-dkim keygen [--ed25519] [--bits N]\n";
@@ -155,7 +156,7 @@ int sign(const Args& args) {
     return usage("message too long");
   }
   std::vector<rm::DkimSignerKey> keys;
-  keys.push_back({domain, selector, std::move(*key)});
+  keys.push_back({domain, selector, std::move(*key), args.get("--identity")});
   rm::DkimSigner signer(std::move(keys), options);
   rm::Result<std::vector<std::string>> fields = signer.sign_message(message, *now);
   if (!fields.ok()) {

@@ -249,8 +249,30 @@ TEST_F(DkimSignVerifyTest, StreamedBodyHashGivesTheSameSignature) {
       signer.sign(parts.header_block, hasher.finish(), 1700000000);
   Result<std::vector<std::string>> whole = signer.sign_message(kMessage, 1700000000);
   ASSERT_TRUE(streamed.ok() && whole.ok());
-  EXPECT_EQ(*streamed, *whole);                                     // Ed25519 is deterministic
+  EXPECT_EQ(*streamed, *whole);                                      // Ed25519 is deterministic
   EXPECT_FALSE(signer.sign("To: x\r\n", Sha256::Digest{}, 1).ok());  // no From
+}
+
+TEST_F(DkimSignVerifyTest, IdentityIsWrittenAndChecked) {
+  std::vector<DkimSignerKey> keys;
+  keys.push_back({"example.org", "ed", std::move(SigningKey::load(ed_->private_pem()).value()),
+                  "bot@Mail.Example.org"});
+  DkimSigner signer(std::move(keys));
+  Result<std::vector<std::string>> fields = signer.sign_message(kMessage, 1700000000);
+  ASSERT_TRUE(fields.ok()) << fields.status().to_string();
+  std::vector<DkimResult> r = verify((*fields)[0] + std::string(kMessage), records());
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, DkimStatus::kPass) << r[0].reason;
+  EXPECT_EQ(r[0].identity, "bot@Mail.Example.org");
+  Records strict = {{"ed._domainkey.example.org", records()[1].second + "; t=s"}};
+  EXPECT_EQ(verify((*fields)[0] + std::string(kMessage), strict)[0].reason,
+            "key has t=s and i= is a subdomain of d=");
+  for (std::string_view bad : {"bot@badexample.org", "no-at-sign", "@org"}) {
+    std::vector<DkimSignerKey> k;
+    k.push_back({"example.org", "ed", std::move(SigningKey::load(ed_->private_pem()).value()),
+                 std::string(bad)});
+    EXPECT_FALSE(DkimSigner(std::move(k)).sign_message(kMessage, 1).ok()) << bad;
+  }
 }
 
 TEST_F(DkimSignVerifyTest, TamperingFails) {
