@@ -498,6 +498,36 @@ class ImapMessageTest(ImapTestBase):
         typ, data = m.status("INBOX", "(HIGHESTMODSEQ)")
         self.assertRegex(data[0], rb"HIGHESTMODSEQ \d+")
 
+    def test_many_messages_and_a_large_one(self):
+        r = self.raw()
+        total = 300  # more than one batch of stored messages read per step
+        for start in range(0, total, 60):  # MULTIAPPEND, 60 non-synchronizing literals each
+            parts = []
+            for i in range(start, start + 60):
+                data = simple_message("bulk %d" % i, body="needle%d\r\n" % i).decode()
+                parts.append("{%d+}\r\n%s" % (len(data), data))
+            tagged, _ = r.command("APPEND INBOX " + " ".join(parts))
+            self.assertIn(b"[APPENDUID ", tagged)
+            self.assertTrue(tagged.split(b"] ")[0].endswith(b" %d:%d" % (start + 1, start + 60)), tagged)
+        r.ok("SELECT INBOX")
+        untagged = r.ok("FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual(len(untagged), total)
+        for i, line in enumerate(untagged):
+            self.assertTrue(line.startswith(b"* %d FETCH (UID %d BODY[HEADER.FIELDS (SUBJECT)] {" % (i + 1, i + 1)), line)
+            self.assertIn(b"Subject: bulk %d\r\n" % i, line)
+        self.assertEqual(r.ok("SEARCH BODY needle299"), [b"* SEARCH 300"])
+        self.assertEqual(r.ok("SEARCH BODY needle3"), [b"* SEARCH 4 31 32 33 34 35 36 37 38 39 40"])
+        self.assertEqual(r.ok("UID SEARCH TEXT needle257"), [b"* SEARCH 258"])
+        big = b"Subject: big\r\n\r\n" + b"".join(
+            b"line %07d of a large message, padded to about eighty bytes .......\r\n" % i
+            for i in range(60000))  # about 4.5 MB: the FETCH output is streamed
+        r.send(b"b1 APPEND INBOX {%d+}\r\n" % len(big) + big + b"\r\n")
+        tagged, _ = r.read_until_tagged("b1")
+        self.assertIn(b"APPENDUID", tagged)
+        tagged, untagged = r.command("FETCH 301 (RFC822.SIZE BODY.PEEK[])")
+        self.assertEqual(untagged, [b"* 301 FETCH (RFC822.SIZE %d BODY[] {%d}\r\n" % (len(big), len(big))
+                                    + big + b")"])
+
     def test_mail_delivered_over_smtp_shows_up(self):
         m = self.imaps()
         m.select("INBOX")
@@ -554,6 +584,34 @@ class ImapTwoClientsTest(ImapTestBase):
                          "no EXPUNGE while a FETCH runs (RFC 9051 7.5.1): %r" % untagged)
         untagged = a.ok("NOOP")
         self.assertIn(b"* 1 EXPUNGE", untagged)
+
+
+    # Server bug: session B DELETEs the mailbox session A has selected. A is not told
+    # (no BYE, no EXPUNGE), and A's next "FETCH 1 (BODY[])" is answered with the malformed
+    # "* 1 FETCH ()" (a FETCH response needs at least one data item, RFC 9051 7.5.2) and
+    # "OK FETCH completed"; STORE then says NO [NONEXISTENT].
+    @unittest.expectedFailure
+    def test_mailbox_deleted_by_another_session(self):
+        a = self.raw()
+        b = self.raw()
+        a.ok("CREATE Work")
+        data = simple_message("doomed").decode()
+        a.ok("APPEND Work {%d+}\r\n%s" % (len(data), data))
+        a.ok("SELECT Work")
+        b.ok("DELETE Work")
+        tagged, untagged = a.command("FETCH 1 (BODY[])")
+        self.assertFalse([line for line in untagged if line.endswith(b"FETCH ()")], untagged)
+
+    # Server bug: with IMAP4rev2 enabled, SELECT/EXAMINE while a mailbox is selected sends
+    # no "* OK [CLOSED]" before the new mailbox's responses (RFC 9051 6.3.1 and 7.1: an
+    # IMAP4rev2 server returns CLOSED when the selected mailbox is closed implicitly).
+    @unittest.expectedFailure
+    def test_select_while_selected_reports_closed_with_imap4rev2(self):
+        r = self.raw()
+        r.ok("ENABLE IMAP4rev2")
+        r.ok("SELECT INBOX")
+        untagged = r.ok("EXAMINE Sent")
+        self.assertIn(b"* OK [CLOSED]", [line[:13] for line in untagged])
 
 
 class ImapIdleTest(ImapTestBase):
@@ -694,6 +752,58 @@ class ImapBadInputTest(ImapTestBase):
         r.ok("SELECT INBOX")
         tagged, _ = r.command("FETCH 5 (FLAGS)")
         self.assertRegex(tagged, rb"^t\d+ (BAD|NO) ", "no message 5 in an empty mailbox")
+
+
+class ImapTimeoutTest(ImapTestBase):
+    CONFIG = {"queue": {"deliver": False},
+              "access": {"imap_login_timeout_ms": 1000, "imap_idle_timeout_ms": 1500}}
+
+    def read_to_close(self, r, timeout=5):
+        r.settimeout(timeout)
+        lines = []
+        while True:
+            line = r.readline()
+            if not line:
+                return lines
+            lines.append(line)
+
+    def test_silent_client_is_logged_out_before_login(self):
+        r = self.raw(login=False)
+        start = time.monotonic()
+        lines = self.read_to_close(r)
+        self.assertEqual(lines, [b"* BYE Autologout; idle for too long"])
+        self.assertLess(time.monotonic() - start, 3)
+
+    def test_idle_client_is_logged_out_after_the_idle_timeout(self):
+        r = self.raw()
+        r.ok("SELECT INBOX")
+        time.sleep(0.8)
+        r.ok("NOOP")  # a command restarts the timer
+        start = time.monotonic()
+        lines = self.read_to_close(r)
+        self.assertEqual(lines, [b"* BYE Autologout; idle for too long"])
+        self.assertGreater(time.monotonic() - start, 1.2)
+
+
+class ImapShutdownTest(unittest.TestCase):
+    def test_idling_client_gets_bye_when_the_server_stops(self):
+        server = Server({"queue": {"deliver": False}})
+        try:
+            server.start()
+            server.cli("domain", "add", "example.org")
+            server.cli("user", "add", "idle@example.org", input=PASSWORD + "\n")
+            r = RawImap(server.ports["imaps"])
+            r.login("idle@example.org", PASSWORD)
+            r.ok("SELECT INBOX")
+            r.send("i1 IDLE\r\n")
+            self.assertTrue(r.readline().startswith(b"+"))
+            self.assertEqual(server.stop(), 0)
+            r.settimeout(5)
+            self.assertEqual(r.readline(), b"* BYE Server shutting down")
+            self.assertEqual(r.readline(), b"")
+            r.close()
+        finally:
+            server.cleanup()
 
 
 if __name__ == "__main__":
