@@ -9,6 +9,7 @@ import email.policy
 import imaplib
 import itertools
 import re
+import socket
 import time
 import unittest
 
@@ -97,6 +98,20 @@ class ImapLoginTest(ImapTestBase):
         self.assertEqual(typ, "OK")
         self.assertIn(m.sock.version(), ("TLSv1.2", "TLSv1.3"))
         self.assertEqual(m.state, "AUTH")
+
+    def test_commands_sent_with_starttls_are_discarded(self):
+        # A command pipelined in the clear behind STARTTLS must not run inside TLS
+        # (the STARTTLS command injection of CVE-2011-0411 and kin).
+        sock = socket.create_connection(("127.0.0.1", self.server.ports["imap"]), timeout=5)
+        with sock:
+            f = sock.makefile("rb")
+            self.assertTrue(f.readline().startswith(b"* OK "))
+            sock.sendall(b"a STARTTLS\r\nb CAPABILITY\r\n")
+            self.assertEqual(f.readline(), b"a OK Begin TLS negotiation now\r\n")
+            tls = client_tls().wrap_socket(sock)
+            tls.sendall(b"c NOOP\r\n")
+            self.assertEqual(tls.recv(1000), b"c OK NOOP completed\r\n", "b was dropped")
+            tls.close()
 
     def test_authenticate_plain_with_continuation_and_initial_response(self):
         m = self.imaps(login=False)
@@ -216,6 +231,16 @@ class ImapMailboxTest(ImapTestBase):
         tagged_ok(*m.create("Team/2026"))
         self.assertIn("Team/2026", self.list_names(m))
         self.assertIn("Team", self.list_names(m, '""', "%"))
+
+    def test_international_names_in_modified_utf7_and_utf8(self):
+        r = self.raw()
+        r.ok('CREATE "Entw&APw-rfe"')  # "Entwürfe" in modified UTF-7
+        self.assertIn(b'* LIST (\\HasNoChildren) "/" Entw&APw-rfe', r.ok('LIST "" "*"'))
+        r.ok("ENABLE UTF8=ACCEPT")
+        self.assertIn('* LIST (\\HasNoChildren) "/" "Entwürfe"'.encode(), r.ok('LIST "" "*"'))
+        r.send('t90 STATUS "Entwürfe" (MESSAGES)\r\n'.encode())
+        tagged, untagged = r.read_until_tagged("t90")
+        self.assertEqual(untagged, ['* STATUS "Entwürfe" (MESSAGES 0)'.encode()])
 
     def test_status(self):
         m = self.imaps()

@@ -88,6 +88,18 @@ class Pop3Test(unittest.TestCase):
         self.assertEqual(p.stat(), (0, 0))
         self.assertTrue(p.quit().startswith(b"+OK"))
 
+    def test_commands_sent_with_stls_are_discarded(self):
+        sock = socket.create_connection(("127.0.0.1", self.server.ports["pop3"]), timeout=5)
+        with sock:
+            f = sock.makefile("rb")
+            self.assertTrue(f.readline().startswith(b"+OK"))
+            sock.sendall(b"STLS\r\nCAPA\r\n")
+            self.assertTrue(f.readline().startswith(b"+OK"))
+            tls = client_tls().wrap_socket(sock)
+            tls.sendall(b"USER %s\r\n" % self.user.encode())
+            self.assertEqual(tls.recv(1000), b"+OK Send PASS\r\n", "CAPA was dropped")
+            tls.close()
+
     def test_wrong_password(self):
         p = self.pop3s(login=False)
         p.user(self.user)
