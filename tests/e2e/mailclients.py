@@ -1,14 +1,21 @@
 """Helpers shared by the mail-access end-to-end tests: a TLS context for the server's
 self-signed certificate, a raw IMAP client for what imaplib cannot express (IDLE,
-pipelining, literals, exact bytes), test messages and SMTP delivery."""
+pipelining, literals, exact bytes), test messages, SMTP delivery, and ImapTestBase (a
+server per class, a fresh account per test)."""
 import email.policy
+import imaplib
+import itertools
+import re
 import smtplib
 import socket
 import ssl
 import time
+import unittest
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+
+from harness import Server
 
 
 def client_tls():
@@ -134,3 +141,67 @@ def wait_until(condition, timeout=10.0, what="condition"):
             return value
         time.sleep(0.05)
     raise AssertionError("timed out waiting for " + what)
+
+
+PASSWORD = "imap-secret"
+
+
+def tagged_ok(typ, data):
+    assert typ == "OK", (typ, data)
+    return data
+
+
+def code_value(text, name):
+    """The value of a response code such as [APPENDUID 123 4] -> "123 4"."""
+    match = re.search(r"\[%s ([^\]]*)\]" % name, text.decode() if isinstance(text, bytes) else text)
+    return match.group(1) if match else None
+
+
+class ImapTestBase(unittest.TestCase):
+    """A ringmaild per class; each test gets a fresh account (self.user) and helpers to
+    log in with imaplib (imaps()) or the raw client (raw())."""
+    CONFIG = {"queue": {"deliver": True}}
+    users = itertools.count(1)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(cls.CONFIG).start()
+        cls.server.cli("domain", "add", "example.org")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, "ringmaild did not exit cleanly: %r" % code
+
+    def setUp(self):
+        self.user = "user%d@example.org" % next(self.users)
+        self.server.cli("user", "add", self.user, input=PASSWORD + "\n")
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            try:
+                c.logout()
+            except (imaplib.IMAP4.error, OSError, EOFError):
+                pass
+
+    def imaps(self, login=True):
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=client_tls(),
+                              timeout=10)
+        self.clients.append(m)
+        if login:
+            m.login(self.user, PASSWORD)
+        return m
+
+    def raw(self, login=True):
+        r = RawImap(self.server.ports["imaps"])
+        self.addCleanup(r.close)
+        if login:
+            r.login(self.user, PASSWORD)
+        return r
+
+    def append(self, m, data, mailbox="INBOX", flags=None, date=None):
+        typ, resp = m.append(mailbox, flags, date, data)
+        self.assertEqual(typ, "OK", resp)
+        return int(code_value(resp[0], "APPENDUID").split()[1])
