@@ -1,12 +1,13 @@
 """IMAP sessions end to end: two clients on one mailbox see each other's changes, IDLE
 announces mail delivered over SMTP (latency measured), pipelining, bad input, timeouts and
-a server shutdown while a client idles."""
+a server shutdown while a client idles, and failed logins slowed down then refused."""
 import smtplib
+import socket
 import time
 import unittest
 
 from harness import Server
-from mailclients import PASSWORD, ImapTestBase, RawImap, simple_message
+from mailclients import PASSWORD, ImapTestBase, RawImap, client_tls, simple_message
 
 
 class ImapTwoClientsTest(ImapTestBase):
@@ -267,6 +268,47 @@ class ImapShutdownTest(unittest.TestCase):
             r.close()
         finally:
             server.cleanup()
+
+
+class LoginThrottleTest(ImapTestBase):
+    CONFIG = {"queue": {"deliver": False},
+              "smtp": {"auth_failures_before_delay": 2, "auth_failures_max": 4}}
+
+    def connect_from(self, address, port_name):
+        sock = socket.create_connection(("127.0.0.1", self.server.ports[port_name]), timeout=10,
+                                        source_address=(address, 0))
+        tls = client_tls().wrap_socket(sock)
+        self.addCleanup(tls.close)
+        f = tls.makefile("rb")
+        self.assertTrue(f.readline().startswith((b"* OK", b"+OK")))
+        return tls, f
+
+    def test_failed_logins_are_slowed_then_refused_across_imap_and_pop3(self):
+        tls, f = self.connect_from("127.0.0.9", "imaps")
+        times = []
+        for i in range(4):
+            start = time.monotonic()
+            tls.sendall(b"x%d LOGIN %s wrong%d\r\n" % (i, self.user.encode(), i))
+            self.assertEqual(f.readline(), b"x%d NO [AUTHENTICATIONFAILED] Invalid credentials\r\n" % i)
+            times.append(time.monotonic() - start)
+        self.assertLess(max(times[:2]), 0.9, times)
+        self.assertGreaterEqual(min(times[2:]), 0.9, times)
+        tls.sendall(b"x9 LOGIN %s wrong\r\n" % self.user.encode())
+        self.assertEqual(f.readline(), b"* BYE Too many failed logins\r\n")
+        self.assertEqual(f.readline(), b"x9 NO [AUTHENTICATIONFAILED] Too many failed logins\r\n")
+        self.assertEqual(f.readline(), b"")
+        # The right password from that address is refused too, by POP3 as well.
+        tls, f = self.connect_from("127.0.0.9", "imaps")
+        tls.sendall(b"y LOGIN %s %s\r\n" % (self.user.encode(), PASSWORD.encode()))
+        self.assertEqual(f.readline(), b"* BYE Too many failed logins\r\n")
+        tls, f = self.connect_from("127.0.0.9", "pop3s")
+        tls.sendall(b"USER %s\r\nPASS %s\r\n" % (self.user.encode(), PASSWORD.encode()))
+        self.assertEqual(f.readline(), b"+OK Send PASS\r\n")
+        self.assertTrue(f.readline().startswith(b"-ERR [AUTH]"))
+        # Another address is not affected.
+        tls, f = self.connect_from("127.0.0.10", "imaps")
+        tls.sendall(b"z LOGIN %s %s\r\n" % (self.user.encode(), PASSWORD.encode()))
+        self.assertTrue(f.readline().startswith(b"z OK "))
 
 
 if __name__ == "__main__":
