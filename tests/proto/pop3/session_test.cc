@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "core/base/base64.h"
+
 namespace rm::pop3 {
 namespace {
 
@@ -260,6 +262,236 @@ TEST(Pop3SessionTest, GoldenTranscripts) {
     }
   }
   EXPECT_GE(count, 10);
+}
+
+// ---- the API, driven step by step
+
+Pop3Options plaintext_options() {
+  Pop3Options options = transcript_options();
+  options.plaintext_auth_allowed = true;
+  return options;
+}
+
+std::vector<Pop3MessageInfo> two_messages() {
+  return {{10, "7-1"}, {20, "7-2"}};
+}
+
+// Logs in with USER/PASS, answering the check at once.
+void log_in(Pop3Session& session) {
+  session.on_connect();
+  const std::string input = "USER alice\r\nPASS secret\r\n";
+  ASSERT_EQ(session.feed(input), input.size());
+  std::optional<Pop3Action> action = session.next_action();
+  ASSERT_TRUE(action);
+  ASSERT_EQ(action->kind, Pop3ActionKind::kAuthenticate);
+  session.on_auth_result(Pop3AuthResult::kOk, two_messages());
+  ASSERT_TRUE(session.authenticated());
+  session.take_output();
+}
+
+TEST(Pop3SessionTest, WaitingHoldsThePipelinedCommands) {
+  Pop3Session session(plaintext_options());
+  session.on_connect();
+  EXPECT_EQ(session.take_output(), "+OK pop.example.org POP3 ringmail ready\r\n");
+  std::string pending = "USER alice\r\nPASS secret\r\nSTAT\r\nNOOP\r\n";
+  pending.erase(0, session.feed(pending));
+  EXPECT_EQ(pending, "STAT\r\nNOOP\r\n");
+  EXPECT_TRUE(session.waiting());
+  EXPECT_EQ(session.feed(pending), 0u);
+  std::optional<Pop3Action> action = session.next_action();
+  ASSERT_TRUE(action);
+  EXPECT_EQ(action->kind, Pop3ActionKind::kAuthenticate);
+  EXPECT_EQ(action->user, "alice");
+  EXPECT_EQ(action->password, "secret");
+  EXPECT_FALSE(session.next_action());  // given once
+  EXPECT_FALSE(session.authenticated());
+  EXPECT_EQ(session.user(), "");
+  session.on_auth_result(Pop3AuthResult::kOk, two_messages());
+  EXPECT_FALSE(session.waiting());
+  EXPECT_TRUE(session.authenticated());
+  EXPECT_EQ(session.user(), "alice");
+  EXPECT_EQ(session.feed(pending), pending.size());
+  EXPECT_EQ(session.take_output(),
+            "+OK Send PASS\r\n+OK Logged in, 2 messages (30 octets)\r\n+OK 2 30\r\n+OK\r\n");
+  EXPECT_FALSE(session.has_output());
+}
+
+TEST(Pop3SessionTest, IncompleteLinesWait) {
+  Pop3Session session(plaintext_options());
+  session.on_connect();
+  session.take_output();
+  EXPECT_EQ(session.feed("CA"), 0u);
+  EXPECT_EQ(session.feed("CAPA\r"), 0u);
+  EXPECT_FALSE(session.has_output());
+  EXPECT_EQ(session.feed("CAPA\r\nCA"), 6u);
+  EXPECT_TRUE(session.has_output());
+}
+
+TEST(Pop3SessionTest, ByteAtATimeGivesTheSameOutput) {
+  const std::string input =
+      "CAPA\r\nUSER alice\nPASS secret\r\nLIST\r\nUIDL 2\r\nRETR 1\r\nDELE 1\r\n"
+      "XYZZY\r\nQUIT\r\n";
+  auto run = [&input](size_t step) {
+    Pop3Session session(plaintext_options());
+    session.on_connect();
+    std::string pending;
+    std::string output;
+    std::vector<uint32_t> deleted;
+    for (size_t pos = 0; pos < input.size() || !pending.empty();) {
+      if (pos < input.size()) {
+        pending.append(input, pos, step);
+        pos += step;
+      }
+      pending.erase(0, session.feed(pending));
+      bool acted = false;
+      while (std::optional<Pop3Action> a = session.next_action()) {
+        acted = true;
+        if (a->kind == Pop3ActionKind::kAuthenticate) {
+          session.on_auth_result(Pop3AuthResult::kOk, two_messages());
+        } else if (a->kind == Pop3ActionKind::kFetchMessage) {
+          session.on_message("Subject: x\n\n.body\n");
+        } else if (a->kind == Pop3ActionKind::kUpdate) {
+          deleted = a->deleted;
+          session.on_update_done(true);
+        }
+      }
+      if (!acted && pos >= input.size()) {
+        break;
+      }
+    }
+    EXPECT_TRUE(session.closed());
+    EXPECT_EQ(deleted, std::vector<uint32_t>{1});
+    return output + session.take_output();
+  };
+  const std::string whole = run(input.size());
+  EXPECT_NE(whole.find("+OK 10 octets\r\nSubject: x\r\n\r\n..body\r\n.\r\n"), std::string::npos);
+  EXPECT_NE(whole.find("-ERR Unknown command\r\n"), std::string::npos);
+  EXPECT_NE(whole.find("+OK ringmail signing off (1 messages left)\r\n"), std::string::npos);
+  EXPECT_EQ(run(1), whole);
+  EXPECT_EQ(run(7), whole);
+}
+
+TEST(Pop3SessionTest, LongLinesAreDroppedAsTheyArrive) {
+  Pop3Session session(plaintext_options());
+  session.on_connect();
+  session.take_output();
+  const std::string chunk(4096, 'x');
+  for (int i = 0; i < 256; ++i) {  // a megabyte without a line end, all consumed
+    ASSERT_EQ(session.feed(chunk), chunk.size());
+  }
+  EXPECT_EQ(session.take_output(), "-ERR Line too long\r\n");
+  EXPECT_EQ(session.feed("still the same line\r\nCAPA\r\n"), 27u);
+  EXPECT_EQ(session.take_output().rfind("+OK Capability list follows\r\n", 0), 0u);
+}
+
+TEST(Pop3SessionTest, LineAtTheLimitIsAccepted) {
+  Pop3Options options = plaintext_options();
+  options.line_bytes_max = 45;
+  // 45 octets with the CRLF, then 46.
+  std::string line = "USER " + std::string(38, 'u') + "\r\n";
+  line += "USER " + std::string(39, 'u') + "\r\n";
+  Pop3Session strict(options);
+  strict.on_connect();
+  strict.take_output();
+  EXPECT_EQ(strict.feed(line), line.size());
+  EXPECT_EQ(strict.take_output(), "+OK Send PASS\r\n-ERR Line too long\r\n");
+}
+
+TEST(Pop3SessionTest, SaslResponseMayBeLongerThanACommand) {
+  Pop3Session session(plaintext_options());  // 64-octet commands, 128-octet SASL lines
+  session.on_connect();
+  const std::string password(70, 'p');
+  const std::string response = base64_encode(std::string("\0alice\0", 7) + password);
+  ASSERT_GT(response.size(), 64u);
+  const std::string input = "AUTH PLAIN\r\n" + response + "\r\n";
+  EXPECT_EQ(session.feed(input), input.size());
+  std::optional<Pop3Action> action = session.next_action();
+  ASSERT_TRUE(action);
+  EXPECT_EQ(action->kind, Pop3ActionKind::kAuthenticate);
+  EXPECT_EQ(action->user, "alice");
+  EXPECT_EQ(action->password, password);
+  EXPECT_EQ(session.feed("AUTH PLAIN " + response + "\r\n"), 0u);  // still waiting
+}
+
+TEST(Pop3SessionTest, StlsDropsWhatFollowsInPlaintext) {
+  Pop3Options options = transcript_options();
+  options.tls_available = true;
+  Pop3Session session(options);
+  session.on_connect();
+  session.take_output();
+  const std::string input = "STLS\r\nUSER mallory\r\nPASS x\r\n";
+  EXPECT_EQ(session.feed(input), input.size());
+  EXPECT_EQ(session.take_output(), "+OK Begin TLS negotiation\r\n");
+  std::optional<Pop3Action> action = session.next_action();
+  ASSERT_TRUE(action);
+  EXPECT_EQ(action->kind, Pop3ActionKind::kStartTls);
+  EXPECT_TRUE(session.waiting());
+  EXPECT_FALSE(session.tls_active());
+  session.on_tls_started();
+  EXPECT_TRUE(session.tls_active());
+  EXPECT_FALSE(session.has_output());  // no second greeting
+  EXPECT_EQ(session.feed("PASS x\r\n"), 8u);
+  EXPECT_EQ(session.take_output(), "-ERR Send USER first\r\n");
+}
+
+TEST(Pop3SessionTest, AnswersAfterTheEndAreIgnored) {
+  Pop3Session session(plaintext_options());
+  session.on_connect();
+  EXPECT_EQ(session.feed("USER a\r\nPASS b\r\n"), 16u);
+  ASSERT_TRUE(session.next_action());
+  session.on_timeout();
+  EXPECT_TRUE(session.closed());
+  std::optional<Pop3Action> action = session.next_action();
+  ASSERT_TRUE(action);
+  EXPECT_EQ(action->kind, Pop3ActionKind::kClose);
+  session.take_output();
+  session.on_auth_result(Pop3AuthResult::kOk, two_messages());
+  EXPECT_FALSE(session.authenticated());
+  EXPECT_FALSE(session.has_output());
+  EXPECT_FALSE(session.next_action());
+  EXPECT_EQ(session.feed("STAT\r\n"), 6u);  // consumed and ignored
+  EXPECT_FALSE(session.has_output());
+}
+
+TEST(Pop3SessionTest, FetchAndUpdateFailures) {
+  Pop3Session session(plaintext_options());
+  log_in(session);
+  EXPECT_EQ(session.feed("TOP 2 0\r\n"), 9u);
+  std::optional<Pop3Action> action = session.next_action();
+  ASSERT_TRUE(action);
+  EXPECT_EQ(action->kind, Pop3ActionKind::kFetchMessage);
+  EXPECT_EQ(action->message_number, 2u);
+  EXPECT_EQ(action->unique_id, "7-2");
+  EXPECT_EQ(action->top_body_lines, 0u);
+  session.on_message_failed(Pop3FetchError::kTemporary);
+  EXPECT_EQ(session.take_output(),
+            "-ERR [SYS/TEMP] Message temporarily unavailable, try again later\r\n");
+  EXPECT_EQ(session.feed("DELE 2\r\nDELE 1\r\nQUIT\r\n"), 22u);
+  action = session.next_action();
+  ASSERT_TRUE(action);
+  EXPECT_EQ(action->kind, Pop3ActionKind::kUpdate);
+  EXPECT_EQ(action->deleted, (std::vector<uint32_t>{1, 2}));
+  session.on_update_done(false);
+  EXPECT_EQ(session.take_output(),
+            "+OK Message 2 deleted\r\n+OK Message 1 deleted\r\n"
+            "-ERR [SYS/TEMP] Some deleted messages were not removed\r\n");
+  action = session.next_action();
+  ASSERT_TRUE(action);
+  EXPECT_EQ(action->kind, Pop3ActionKind::kClose);
+}
+
+TEST(Pop3SessionTest, EmptyMaildrop) {
+  Pop3Session session(plaintext_options());
+  session.on_connect();
+  EXPECT_EQ(session.feed("USER a\r\nPASS b\r\n"), 16u);
+  ASSERT_TRUE(session.next_action());
+  session.on_auth_result(Pop3AuthResult::kOk, {});
+  EXPECT_EQ(session.take_output().rfind("+OK pop.example.org", 0), 0u);
+  const std::string input = "STAT\r\nLIST\r\nUIDL\r\nRETR 1\r\nRSET\r\nQUIT\r\n";
+  EXPECT_EQ(session.feed(input), input.size());
+  EXPECT_EQ(session.take_output(),
+            "+OK 0 0\r\n+OK 0 messages (0 octets)\r\n.\r\n+OK\r\n.\r\n-ERR No such message\r\n"
+            "+OK 0 messages (0 octets)\r\n+OK ringmail signing off\r\n");
 }
 
 }  // namespace
