@@ -1,8 +1,8 @@
 // Fuzzes a whole POP3 server session: arbitrary client bytes, split at arbitrary points,
 // with a fake driver that answers every action at once from a small maildrop (messages
-// with dots, bare LFs and no final line end; one that is gone). The session must never
-// crash, must consume every byte it is given unless it waits for the driver, must keep
-// less than a line of unconsumed input, and must ask only sensible things of the driver.
+// with dots, bare LFs and no final line end; one that is gone), sent in chunks. The session must
+// never crash, must consume every byte it is given unless it waits for the driver, must keep less
+// than a line of unconsumed input, and must ask only sensible things of the driver.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,7 +29,16 @@ std::vector<rm::pop3::Pop3MessageInfo> listing() {
   return messages;
 }
 
-void answer(rm::pop3::Pop3Session& session, const rm::pop3::Pop3Action& a) {
+// Sends a message in chunks of `chunk_bytes`, as a driver reading a large one would.
+void send_message(rm::pop3::Pop3Session& session, std::string_view message, size_t chunk_bytes) {
+  while (message.size() > chunk_bytes) {
+    session.on_message_chunk(message.substr(0, chunk_bytes), false);
+    message.remove_prefix(chunk_bytes);
+  }
+  session.on_message_chunk(message, true);
+}
+
+void answer(rm::pop3::Pop3Session& session, const rm::pop3::Pop3Action& a, size_t chunk_bytes) {
   using rm::pop3::Pop3ActionKind;
   using rm::pop3::Pop3AuthResult;
   switch (a.kind) {
@@ -53,7 +62,7 @@ void answer(rm::pop3::Pop3Session& session, const rm::pop3::Pop3Action& a) {
       if (a.message_number == 3) {
         session.on_message_failed(rm::pop3::Pop3FetchError::kGone);
       } else {
-        session.on_message(kMessages[a.message_number - 1]);
+        send_message(session, kMessages[a.message_number - 1], chunk_bytes);
       }
       return;
     case Pop3ActionKind::kUpdate:
@@ -101,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool acted = false;
     while (std::optional<rm::pop3::Pop3Action> action = session.next_action()) {
       acted = true;
-      answer(session, *action);
+      answer(session, *action, step);
     }
     RM_ASSERT(!session.waiting());
     session.take_output();

@@ -504,18 +504,21 @@ void Pop3Session::on_fetch(const Command& cmd, bool top) {
   ask(std::move(action), State::kWaitMessage);
 }
 
-void Pop3Session::on_message(std::string_view message) {
+void Pop3Session::on_message_chunk(std::string_view chunk, bool last) {
   if (state_ == State::kClosed) {
     return;
   }
   RM_ASSERT(state_ == State::kWaitMessage);
-  state_ = State::kCommand;
-  if (fetch_top_) {
-    ok("Top of message follows");
-    append_multiline(top_of_message(message, *fetch_top_), out_);
-  } else {
-    ok(std::to_string(fetch_size_) + " octets");
-    append_multiline(message, out_);
+  if (!writer_) {
+    ok(fetch_top_ ? std::string("Top of message follows")
+                  : std::to_string(fetch_size_) + " octets");
+    writer_.emplace(fetch_top_);
+  }
+  writer_->feed(chunk, out_);
+  if (last) {
+    writer_->finish(out_);
+    writer_.reset();
+    state_ = State::kCommand;
   }
 }
 
@@ -524,6 +527,7 @@ void Pop3Session::on_message_failed(Pop3FetchError error) {
     return;
   }
   RM_ASSERT(state_ == State::kWaitMessage);
+  RM_ASSERT(!writer_);
   state_ = State::kCommand;
   if (error == Pop3FetchError::kGone) {
     return err("Message was removed by another session");

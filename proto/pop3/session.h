@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "proto/pop3/command.h"
+#include "proto/pop3/message.h"
 
 namespace rm::pop3 {
 
@@ -128,7 +129,12 @@ class Pop3Session {
   // (RFC 2595 §4). If TLS fails, close the connection instead.
   void on_tls_started();
   // Answers kFetchMessage with the message's bytes (LF or CRLF line ends).
-  void on_message(std::string_view message);
+  void on_message(std::string_view message) { on_message_chunk(message, true); }
+  // The same in pieces, for a message too large to hold at once: call take_output() between
+  // chunks to send what each one produced. `last` ends the message (its chunk may be empty).
+  void on_message_chunk(std::string_view chunk, bool last);
+  // Answers kFetchMessage when the message cannot be read. REQUIRES: no chunk was given
+  // (a response cannot be taken back once begun: a driver failing half way must close).
   void on_message_failed(Pop3FetchError error);
   // Answers kUpdate: whether every deletion was applied. The session then closes.
   void on_update_done(bool applied);
@@ -211,6 +217,7 @@ class Pop3Session {
   uint64_t live_bytes_ = 0;
   std::optional<uint32_t> fetch_top_;  // the fetch in flight is a TOP with this many lines
   uint64_t fetch_size_ = 0;
+  std::optional<MultilineWriter> writer_;  // the response being sent, once a chunk came
 };
 
 }  // namespace rm::pop3

@@ -480,6 +480,26 @@ TEST(Pop3SessionTest, FetchAndUpdateFailures) {
   EXPECT_EQ(action->kind, Pop3ActionKind::kClose);
 }
 
+TEST(Pop3SessionTest, MessageInChunks) {
+  Pop3Session session(plaintext_options());
+  log_in(session);
+  EXPECT_EQ(session.feed("RETR 1\r\nTOP 2 1\r\n"), 8u);
+  ASSERT_TRUE(session.next_action());
+  session.on_message_chunk("Subject: a\r", false);
+  EXPECT_EQ(session.take_output(), "+OK 10 octets\r\nSubject: a\r\n");
+  EXPECT_TRUE(session.waiting());
+  session.on_message_chunk("\n\r\n.", false);
+  session.on_message_chunk("dot", false);
+  session.on_message_chunk("", true);
+  EXPECT_FALSE(session.waiting());
+  EXPECT_EQ(session.take_output(), "\r\n..dot\r\n.\r\n");
+  EXPECT_EQ(session.feed("TOP 2 1\r\n"), 9u);
+  ASSERT_TRUE(session.next_action());
+  session.on_message_chunk("H: 1\n\nline 1\nli", false);
+  session.on_message_chunk("ne 2\n", true);
+  EXPECT_EQ(session.take_output(), "+OK Top of message follows\r\nH: 1\r\n\r\nline 1\r\n.\r\n");
+}
+
 TEST(Pop3SessionTest, EmptyMaildrop) {
   Pop3Session session(plaintext_options());
   session.on_connect();
