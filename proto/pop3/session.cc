@@ -42,7 +42,10 @@ bool is_plain_mechanism(std::string_view name) {
 }  // namespace
 
 Pop3Session::Pop3Session(Pop3Options options)
-    : options_(std::move(options)), tls_active_(options_.tls_active) {}
+    : options_(std::move(options)), tls_active_(options_.tls_active) {
+  RM_ASSERT(options_.line_bytes_max >= 16 && options_.sasl_line_bytes_max >= 16);
+  RM_ASSERT(options_.auth_failures_max >= 1 && options_.bad_commands_max >= 1);
+}
 
 void Pop3Session::on_connect() {
   RM_ASSERT(state_ == State::kNotConnected);
@@ -127,6 +130,7 @@ void Pop3Session::on_shutdown() {
 // ---- input
 
 size_t Pop3Session::feed(std::string_view input) {
+  RM_ASSERT_MSG(state_ != State::kNotConnected, "on_connect() first");
   if (state_ == State::kClosed) {
     return input.size();
   }

@@ -53,7 +53,8 @@ struct Pop3Options {
   // RFC 2449 §4: a command is at most 255 octets with its CRLF; a little more is accepted
   // for lenient clients. A longer line is refused without being buffered.
   uint32_t line_bytes_max = 320;
-  // A client's line after "+ " in AUTH (RFC 5034 does not hold it to 255 octets).
+  // A client line answering "+ " in AUTH: may be longer than a command (RFC 5034 §4 holds
+  // only the AUTH command itself to 255 octets).
   uint32_t sasl_line_bytes_max = 2048;
   uint32_t argument_bytes_max = 255;  // each argument except AUTH's initial response
   uint32_t auth_failures_max = 3;     // failed logins, then the session ends
@@ -85,8 +86,8 @@ enum class Pop3ActionKind : uint8_t {
   kAuthenticate,  // check user/password, then on_auth_result()
   kStartTls,      // "+OK" for STLS is in the output: send it, start TLS, then on_tls_started()
   kFetchMessage,  // read the message, then on_message() or on_message_failed()
-  kUpdate,        // QUIT: delete `deleted` for good, then on_update_done()
-  kClose,         // send the output, then close the connection (no call back)
+  kUpdate,        // QUIT with messages marked: delete `deleted` for good, then on_update_done()
+  kClose,         // send the output, then close the connection and release the maildrop
 };
 
 struct Pop3Action {
