@@ -146,7 +146,7 @@ size_t skip_cfws(std::string_view s, size_t pos) {
       return pos;
     }
   }
-  return pos;
+  return s.size();  // also when a quoted-pair ran past the end of an unterminated comment
 }
 
 bool iequals(std::string_view a, std::string_view b) {

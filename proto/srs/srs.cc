@@ -187,7 +187,9 @@ Rewritten Srs::forward(std::string_view sender, std::string_view our_domain,
   }
   std::string_view local = sender.substr(0, at);
   std::string_view domain = sender.substr(at + 1);
-  if (local.empty() || domain.empty() || our_domain.empty()) {
+  // A '=' in the domain would move the fields of the SRS address: no domain has one.
+  if (local.empty() || domain.empty() || our_domain.empty() ||
+      domain.find('=') != std::string_view::npos) {
     return fail(SrsError::kSyntax);
   }
   if (!options_.always_rewrite && iequals(domain, our_domain)) {

@@ -128,6 +128,9 @@ TEST(AuthResultsTest, FindsForgedFieldsClaimingOurId) {
             "\r\n"
             "Authentication-Results: mx.example.org; in the body\r\n");
   EXPECT_TRUE(find_authentication_results("", "mx.example.org").empty());
+  // An unterminated comment ending in a backslash (found by the fuzzer).
+  EXPECT_TRUE(
+      find_authentication_results("Authentication-Results: (x\\", "mx.example.org").empty());
 }
 
 TEST(AuthResultsTest, HeaderFieldReader) {

@@ -57,6 +57,7 @@ TEST(SrsTest, ForwardMatchesPostsrsd) {
             "SRS0=e/ne=2W=example.com=test@example.com");
   EXPECT_EQ(srs.forward("foo", "example.com", kNow).error, SrsError::kNoAtSign);
   EXPECT_EQ(srs.forward("@x.org", "example.com", kNow).error, SrsError::kSyntax);
+  EXPECT_EQ(srs.forward("a@b=c.org", "example.com", kNow).error, SrsError::kSyntax);
 }
 
 TEST(SrsTest, ReverseMatchesPostsrsd) {
