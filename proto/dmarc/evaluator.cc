@@ -165,8 +165,11 @@ void Evaluator::use_record(Record record, std::string_view domain) {
       finish(Verdict::kPermError, "DMARC record without a valid policy");
       return;
     }
-    record.policy = Policy::kNone;
-    record.subdomain_policy.reset();
+    Record as_none;
+    as_none.policy_valid = true;
+    as_none.aggregate_reports = std::move(record.aggregate_reports);
+    as_none.failure_reports = std::move(record.failure_reports);
+    record = std::move(as_none);
   }
   outcome_.record = std::move(record);
   const Record& r = *outcome_.record;
@@ -180,12 +183,12 @@ void Evaluator::use_record(Record record, std::string_view domain) {
       break;
     }
   }
+  const bool from_is_subdomain = outcome_.policy_domain != outcome_.from_domain;
   if (outcome_.spf_aligned || outcome_.dkim_aligned) {
-    outcome_.policy = r.policy;
+    outcome_.policy = from_is_subdomain ? r.subdomain_policy.value_or(r.policy) : r.policy;
     finish(Verdict::kPass, {});
     return;
   }
-  bool from_is_subdomain = outcome_.policy_domain != outcome_.from_domain;
   if (from_is_subdomain && r.nonexistent_policy) {
     state_ = State::kQueryExists;
     return;

@@ -85,14 +85,17 @@ struct LookupAnswer {
 
 struct Outcome {
   Verdict verdict = Verdict::kNone;
-  std::string from_domain;             // normalised; empty when the From could not be read
-  std::string organizational_domain;   // of the From domain
-  std::string policy_domain;           // where the record was found; empty without one
-  std::optional<Record> record;        // the record used (p=none applied when p= was invalid)
-  bool spf_aligned = false;            // SPF passed for an aligned domain
-  bool dkim_aligned = false;           // some DKIM signature passed with an aligned d=
-  std::string dkim_aligned_domain;     // the first such d=
-  Policy policy = Policy::kNone;       // p=, sp= or np=, whichever applies to this message
+  std::string from_domain;            // normalised; empty when the From could not be read
+  std::string organizational_domain;  // of the From domain
+  std::string policy_domain;          // where the record was found; empty without one
+  // The record used; when its p= (or sp=) was invalid but it had a rua=, a p=none record
+  // with the same report addresses (§6.6.3 step 6).
+  std::optional<Record> record;
+  bool spf_aligned = false;         // SPF passed for an aligned domain
+  bool dkim_aligned = false;        // some DKIM signature passed with an aligned d=
+  std::string dkim_aligned_domain;  // the first such d=
+  // p=, sp= or np=, whichever applies to this message (np= is only looked into on fail).
+  Policy policy = Policy::kNone;
   Policy disposition = Policy::kNone;  // what to do with the message (none unless kFail)
   bool sampled_out = false;  // pct= left this message out: disposition is one step below policy
   std::string reason;        // why, for none, temperror and permerror

@@ -103,6 +103,8 @@ TEST_F(DmarcEvaluatorTest, SubdomainUsesOrganizationalRecordAndSp) {
   EXPECT_EQ(o.disposition, Policy::kQuarantine);
   EXPECT_EQ(o.authentication_results(),
             "dmarc=fail (p=reject sp=quarantine dis=quarantine) header.from=news.example.co.uk");
+  // A passing message reports the policy that would have applied.
+  EXPECT_EQ(run(input("news.example.co.uk", {true, "example.co.uk"})).policy, Policy::kQuarantine);
   // Without sp= the subdomain gets p=.
   dns_.txt["_dmarc.example.co.uk"] = {"v=DMARC1; p=reject"};
   EXPECT_EQ(run(input("news.example.co.uk", {false, ""})).policy, Policy::kReject);
@@ -184,6 +186,9 @@ TEST_F(DmarcEvaluatorTest, ErrorsAndInvalidRecords) {
   EXPECT_EQ(o.policy, Policy::kNone);
   EXPECT_EQ(o.disposition, Policy::kNone);
   EXPECT_EQ(o.authentication_results(), "dmarc=fail (p=none dis=none) header.from=example.com");
+  ASSERT_TRUE(o.record);
+  EXPECT_FALSE(o.record->subdomain_policy);
+  EXPECT_EQ(o.record->aggregate_reports.size(), 1u);
 
   // Texts that are not DMARC records are discarded: the organizational domain is asked next.
   dns_.txt["_dmarc.a.example.com"] = {"hello", "v=DMARC1x"};
