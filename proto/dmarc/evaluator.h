@@ -17,9 +17,10 @@
 // at _dmarc.<Organizational Domain> (when different). Texts that do not start with v=DMARC1
 // are discarded; more than one DMARC record, or a record without a valid p= (and no valid
 // rua= to fall back to p=none), is permerror; a transient DNS failure is temperror; no record
-// is none. When the record came from the Organizational Domain and the From domain is below
-// it, sp= applies, or np= when the From domain does not exist (one more query, kExists, asked
-// only when the message fails and the record has np=).
+// is none (a _dmarc name longer than DNS allows is not asked: it holds nothing). When the
+// record came from the Organizational Domain and the From domain is below it, sp= applies, or
+// np= when the From domain does not exist (one more query, kExists, asked only when the
+// message fails and the record has np=).
 // The verdict is pass when SPF passed for an aligned domain or a DKIM signature passed with an
 // aligned d=. On fail the policy applies to the messages sampled by pct= (sample < pct); the
 // others get the next lower policy (reject -> quarantine -> none).
