@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "core/crypto/hmac.h"
-
 namespace rm::srs {
 namespace {
 
@@ -14,33 +12,6 @@ Srs make(std::vector<std::string> secrets = {"tops3cr3t"}, SrsOptions options = 
   Result<Srs> srs = Srs::create(std::move(secrets), options);
   EXPECT_TRUE(srs.ok()) << srs.status().to_string();
   return std::move(srs).value();
-}
-
-std::string hex(const HmacSha1::Digest& d) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : d) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
-}
-
-TEST(SrsHmacTest, Rfc2202Vectors) {
-  EXPECT_EQ(hex(HmacSha1::compute(std::string(20, '\x0b'), "Hi There")),
-            "b617318655057264e28bc0b6fb378c8ef146be00");
-  EXPECT_EQ(hex(HmacSha1::compute("Jefe", "what do ya want for nothing?")),
-            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-  EXPECT_EQ(hex(HmacSha1::compute(std::string(80, '\xaa'),
-                                  "Test Using Larger Than Block-Size Key - Hash Key First")),
-            "aa4ae5e15272d00e95705637ce8a3b55ed402112");
-  HmacSha1 mac("Jefe");  // incremental, and reusable after finish()
-  mac.update("what do ya ");
-  mac.update("want for nothing?");
-  EXPECT_EQ(hex(mac.finish()), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-  mac.update("what do ya want for nothing?");
-  EXPECT_EQ(hex(mac.finish()), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-  EXPECT_EQ(Hmac::compute(HmacHash::kSha256, "Jefe", "what do ya want for nothing?").size(), 32u);
 }
 
 // The vector of postsrsd's own unit test (libsrs2 format, secret "tops3cr3t").
