@@ -218,5 +218,38 @@ TEST_F(DmarcEvaluatorTest, FromErrorOutcome) {
   EXPECT_EQ(verdict_name(Verdict::kTempError), "temperror");
 }
 
+// The whole path a server takes: the From domain from the header block, the evaluation, and
+// the Authentication-Results field with the SPF and DKIM results beside DMARC's.
+TEST_F(DmarcEvaluatorTest, FromHeaderBlockToAuthenticationResults) {
+  const std::string headers =
+      "Authentication-Results: mx.example.org; dmarc=pass header.from=example.com\r\n"
+      "From: \"News\" <news@News.Example.COM>\r\n"
+      "Subject: hello\r\n"
+      "\r\n";
+  FromDomain from = extract_from_domain(headers);
+  ASSERT_TRUE(from.ok());
+  dns_.txt["_dmarc.example.com"] = {"v=DMARC1; p=quarantine; sp=reject; pct=100"};
+  Outcome o = run(input(from.domain, {true, "bounces.example.net"}, {{false, "example.com"}}));
+  EXPECT_EQ(o.verdict, Verdict::kFail);
+  EXPECT_EQ(o.disposition, Policy::kReject);
+  std::vector<mail_auth::MethodResult> results = {
+      {"spf", "pass", "", "", {{"smtp", "mailfrom", "x@bounces.example.net"}}},
+      {"dkim", "fail", "", "bad signature", {{"header", "d", "example.com"}}},
+      o.method_result(),
+  };
+  std::vector<mail_auth::ByteRange> forged =
+      mail_auth::find_authentication_results(headers, "mx.example.org");
+  std::string message = mail_auth::build_authentication_results("mx.example.org", results) +
+                        mail_auth::erase_ranges(headers, forged);
+  EXPECT_EQ(message,
+            "Authentication-Results: mx.example.org;\r\n"
+            "\tspf=pass smtp.mailfrom=x@bounces.example.net;\r\n"
+            "\tdkim=fail reason=\"bad signature\" header.d=example.com;\r\n"
+            "\tdmarc=fail (p=quarantine sp=reject dis=reject) header.from=news.example.com\r\n"
+            "From: \"News\" <news@News.Example.COM>\r\n"
+            "Subject: hello\r\n"
+            "\r\n");
+}
+
 }  // namespace
 }  // namespace rm::dmarc
