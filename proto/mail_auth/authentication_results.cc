@@ -149,7 +149,14 @@ size_t skip_cfws(std::string_view s, size_t pos) {
   return s.size();  // also when a quoted-pair ran past the end of an unterminated comment
 }
 
-bool iequals(std::string_view a, std::string_view b) {
+// authserv-ids compare ignoring ASCII case and one trailing dot (it is usually a host name).
+bool same_id(std::string_view a, std::string_view b) {
+  if (a.ends_with('.')) {
+    a.remove_suffix(1);
+  }
+  if (b.ends_with('.')) {
+    b.remove_suffix(1);
+  }
   return header_name_is(a, b);
 }
 
@@ -166,7 +173,7 @@ bool claims_id(std::string_view value, std::string_view id) {
       }
       unquoted.push_back(value[pos]);
     }
-    return iequals(unquoted, id);
+    return same_id(unquoted, id);
   }
   size_t end = pos;
   while (end < value.size() && value[end] != ' ' && value[end] != '\t' && value[end] != '\r' &&
@@ -179,7 +186,7 @@ bool claims_id(std::string_view value, std::string_view id) {
          is_token_char(static_cast<unsigned char>(lenient[token_end]))) {
     ++token_end;
   }
-  return iequals(lenient, id) || iequals(lenient.substr(0, token_end), id);
+  return same_id(lenient, id) || same_id(lenient.substr(0, token_end), id);
 }
 
 }  // namespace

@@ -65,8 +65,8 @@ struct ByteRange {
 };
 
 // The Authentication-Results fields of the header block whose authserv-id (the first token
-// of the value, comments skipped) equals `authserv_id` ignoring ASCII case: each range covers
-// the whole field with its folded lines and its line end, in order of appearance.
+// of the value, comments skipped) equals `authserv_id` ignoring ASCII case and a trailing
+// dot: each range covers the whole field with its folded lines and its line end, in order.
 std::vector<ByteRange> find_authentication_results(std::string_view header_block,
                                                    std::string_view authserv_id);
 

@@ -104,11 +104,12 @@ TEST(AuthResultsTest, FindsForgedFieldsClaimingOurId) {
       "Authentication-Results: mx.example.org.evil; dmarc=pass\r\n"
       "Authentication-Results: mx.example.org/x; dmarc=pass\r\n"
       "Authentication-Results:mx.example.org;none\r\n"
+      "Authentication-Results: mx.example.org.; none\r\n"
       "X-Authentication-Results: mx.example.org; none\r\n"
       "\r\n"
       "Authentication-Results: mx.example.org; in the body\r\n";
   std::vector<ByteRange> found = find_authentication_results(headers, "mx.example.org");
-  ASSERT_EQ(found.size(), 5u);
+  ASSERT_EQ(found.size(), 6u);
   std::vector<std::string> texts;
   for (ByteRange r : found) {
     texts.push_back(headers.substr(r.offset, r.size));
@@ -118,6 +119,7 @@ TEST(AuthResultsTest, FindsForgedFieldsClaimingOurId) {
   EXPECT_EQ(texts[2], "Authentication-Results: \"mx.example.org\"; dmarc=pass\n");
   EXPECT_EQ(texts[3], "Authentication-Results: mx.example.org/x; dmarc=pass\r\n");
   EXPECT_EQ(texts[4], "Authentication-Results:mx.example.org;none\r\n");
+  EXPECT_EQ(texts[5], "Authentication-Results: mx.example.org.; none\r\n");
   std::string cleaned = erase_ranges(headers, found);
   EXPECT_EQ(cleaned,
             "Received: from x by y\r\n"
