@@ -34,7 +34,6 @@
 
 namespace rm::imap {
 
-inline constexpr size_t kTagBytesMax = 64;
 inline constexpr size_t kMailboxNameBytesMax = 1024;
 inline constexpr size_t kListPatternsMax = 64;
 inline constexpr size_t kFetchItemsMax = 128;

@@ -200,13 +200,14 @@ ReaderEvent ImapCommandReader::read_line() {
     }
     return ReaderEvent::kNeedMore;
   }
-  const std::string_view line = strip_cr(std::string_view(in_.data() + in_pos_, lf - in_pos_));
+  const std::string_view raw(in_.data() + in_pos_, lf - in_pos_);
+  const std::string_view line = strip_cr(raw);
   in_pos_ = lf + 1;
   scan_pos_ = in_pos_;
   if (text_bytes_ + line.size() > limits_.command_text_bytes_max) {
     const ReaderEvent e = fail(ReaderErrorKind::kCommandTooLong, "Command line too long", line);
     // The line is complete: resynchronize on its end as a discarded line would.
-    discard_tail_.assign(line.substr(line.size() - std::min(line.size(), kTailBytes)));
+    discard_tail_.assign(raw.substr(raw.size() - std::min(raw.size(), kTailBytes)));
     state_ = State::kDiscardLine;
     in_pos_ = lf;  // let discard_line() see this line's LF
     scan_pos_ = lf;
@@ -270,7 +271,14 @@ ReaderEvent ImapCommandReader::fail(ReaderErrorKind kind, std::string_view text,
   const std::string_view first = current_.text.empty() ? line : std::string_view(current_.text);
   error_ = ReaderError{};
   error_.kind = kind;
-  error_.tag.assign(leading_tag(first));
+  // Only a tag followed by its space within the first bytes, so that the answer does not
+  // depend on how much of an over-long line had arrived.
+  const std::string_view head =
+      first.substr(0, std::min(kTagBytesMax, limits_.command_text_bytes_max) + 1);
+  const std::string_view tag = leading_tag(head);
+  if (tag.size() < head.size()) {
+    error_.tag.assign(tag);
+  }
   error_.text = text;
   error_.status = "BAD";
   switch (kind) {

@@ -59,6 +59,7 @@ struct ImapReaderLimits {
 };
 
 inline constexpr uint64_t kLiteralMinusBytesMax = 4096;
+inline constexpr size_t kTagBytesMax = 64;
 
 struct LiteralSpan {
   size_t offset = 0;          // where the payload starts in FramedCommand::text
