@@ -58,7 +58,10 @@ void use_command(const ImapCommand& cmd, std::string_view text) {
   if (cmd.kind == CommandKind::kSearch) {
     Subject subject(text);
     SearchContext context{.message_count = 10, .uid_max = 100, .zone_minutes = -420};
-    (void)search_matches(cmd.search.key, subject, context);
+    const bool plain = search_matches(cmd.search.key, subject, context);
+    SearchKey prepared = cmd.search.key;
+    prepare_search(prepared, context);
+    RM_ASSERT(search_matches(prepared, subject, context) == plain);
   }
   if (!cmd.mailbox.empty()) {
     std::optional<std::string> encoded = mutf7_encode(cmd.mailbox);

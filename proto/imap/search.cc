@@ -68,8 +68,11 @@ int32_t sent_day(SearchSubject& msg, const SearchContext& context) {
   return day_of(msg.internal_date(), context.zone_minutes);
 }
 
-bool in_set(const SequenceSet& set, uint32_t n, uint32_t max, const SearchSubject& msg) {
-  return set.is_saved_result() ? msg.in_saved_result() : set.contains(n, max);
+bool in_set(const SearchKey& key, uint32_t n, uint32_t max, const SearchSubject& msg) {
+  if (key.set.is_saved_result()) {
+    return msg.in_saved_result();
+  }
+  return key.resolved ? key.resolved->contains(n) : key.set.contains(n, max);
 }
 
 bool evaluate(const SearchKey& key, SearchSubject& msg, const SearchContext& context);
@@ -140,14 +143,25 @@ bool evaluate(const SearchKey& key, SearchSubject& msg, const SearchContext& con
     case SearchKeyKind::kModSeq:
       return msg.modseq() >= key.number;
     case SearchKeyKind::kSequence:
-      return in_set(key.set, msg.sequence_number(), context.message_count, msg);
+      return in_set(key, msg.sequence_number(), context.message_count, msg);
     case SearchKeyKind::kUid:
-      return in_set(key.set, msg.uid(), context.uid_max, msg);
+      return in_set(key, msg.uid(), context.uid_max, msg);
   }
   return false;
 }
 
 }  // namespace
+
+void prepare_search(SearchKey& key, const SearchContext& context) {
+  if (key.kind == SearchKeyKind::kSequence) {
+    key.resolved = key.set.resolve(context.message_count);
+  } else if (key.kind == SearchKeyKind::kUid) {
+    key.resolved = key.set.resolve(context.uid_max);
+  }
+  for (SearchKey& child : key.children) {
+    prepare_search(child, context);
+  }
+}
 
 bool search_matches(const SearchKey& key, SearchSubject& msg, const SearchContext& context) {
   return evaluate(key, msg, context);

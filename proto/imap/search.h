@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -67,6 +68,8 @@ struct SearchKey {
   SequenceSet set;
   std::vector<SearchKey> children;
   bool expensive = false;  // needs headers or text (this key or a child)
+  // Filled by prepare_search(): `set` resolved against the mailbox, for O(log n) lookups.
+  std::optional<ResolvedSet> resolved;
 };
 
 enum SearchReturn : uint32_t {  // ESEARCH RETURN options (RFC 4731, RFC 5182)
@@ -104,6 +107,11 @@ struct SearchContext {
   uint32_t uid_max = 0;        // `*` in UID sets
   int zone_minutes = 0;        // the server's zone for internal dates, minutes east of UTC
 };
+
+// Optional, once per command before a loop over many messages: resolves every sequence set
+// in the tree against the context's mailbox size, so each test is a binary search instead
+// of a walk over the client's ranges. Call it again if the mailbox size changes.
+void prepare_search(SearchKey& key, const SearchContext& context);
 
 bool search_matches(const SearchKey& key, SearchSubject& msg, const SearchContext& context);
 

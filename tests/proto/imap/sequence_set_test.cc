@@ -89,6 +89,18 @@ TEST(ImapSequenceSetTest, HugeRangeIsNeverExpanded) {
   EXPECT_EQ(expand(top), (std::vector<uint32_t>{4294967294u, 4294967295u}));
 }
 
+TEST(ImapSequenceSetTest, FetchAllOnALargeMailboxIsOneRange) {
+  ResolvedSet r = parse("1:*").resolve(10000);
+  ASSERT_EQ(r.ranges().size(), 1u);
+  uint64_t sum = 0, count = 0;
+  for (uint32_t n : r) {
+    sum += n;
+    ++count;
+  }
+  EXPECT_EQ(count, 10000u);
+  EXPECT_EQ(sum, 10000ull * 10001 / 2);
+}
+
 TEST(ImapSequenceSetTest, FormatsCompactly) {
   const std::vector<uint32_t> uids = {1, 2, 3, 5, 7, 8, 4294967295u};
   EXPECT_EQ(format_sequence_set(uids), "1:3,5,7:8,4294967295");
