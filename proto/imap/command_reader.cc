@@ -106,6 +106,17 @@ bool is_idle_done(std::string_view line) {
 ImapCommandReader::ImapCommandReader(ImapReaderLimits limits) : limits_(limits) {}
 
 void ImapCommandReader::feed(std::string_view bytes) {
+  // Literal payload that arrives with nothing queued before it goes straight to its place
+  // (or is dropped), so a large APPEND is not held twice.
+  if (in_pos_ == in_.size() && literal_left_ != 0 &&
+      (state_ == State::kLiteral || state_ == State::kSkipLiteral)) {
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(bytes.size(), literal_left_));
+    if (state_ == State::kLiteral) {
+      current_.text.append(bytes.substr(0, take));
+    }
+    literal_left_ -= take;
+    bytes.remove_prefix(take);
+  }
   if (in_pos_ == in_.size()) {
     in_.clear();
     in_pos_ = 0;

@@ -204,6 +204,24 @@ TEST(ImapCommandReaderTest, BufferStaysBoundedOnEndlessLine) {
   EXPECT_EQ(t.events.back(), "CMD:A1 NOOP");
 }
 
+TEST(ImapCommandReaderTest, LargeAppendIsHeldOnce) {
+  ImapCommandReader reader;
+  Transcript t;
+  const size_t size = 1 << 20;
+  reader.feed("A1 APPEND INBOX {1048576}\r\n");
+  drain(reader, t);
+  const std::string chunk(64 * 1024, 'm');
+  for (size_t sent = 0; sent < size; sent += chunk.size()) {
+    reader.feed(chunk);
+    EXPECT_LE(reader.buffered_bytes(), sent + chunk.size() + 64);
+    drain(reader, t);
+  }
+  reader.feed("\r\n");
+  drain(reader, t);
+  ASSERT_EQ(t.commands.size(), 1u);
+  EXPECT_EQ(t.commands[0].literals[0].size, size);
+}
+
 TEST(ImapCommandReaderTest, IdleDone) {
   Transcript t = run("A1 IDLE\r\nDONE\r\n");
   ASSERT_EQ(t.commands.size(), 2u);
