@@ -1323,6 +1323,34 @@ bool FetchArgs::sets_seen() const {
   return false;
 }
 
+namespace {
+
+std::string error_line(std::string_view tag, std::string_view status, std::string_view code,
+                       std::string_view text) {
+  std::string out;
+  out.reserve(tag.size() + code.size() + text.size() + 16);
+  out.append(tag.empty() ? "*" : tag).append(" ").append(status).append(" ");
+  if (!code.empty()) {
+    out.append("[").append(code).append("] ");
+  }
+  // The text is ours, but keep the line a line whatever it holds.
+  for (char c : text) {
+    out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+  }
+  out.append("\r\n");
+  return out;
+}
+
+}  // namespace
+
+std::string error_response(const ParseError& error) {
+  return error_line(error.tag, "BAD", error.code, error.text);
+}
+
+std::string error_response(const ReaderError& error) {
+  return error_line(error.tag, error.status, error.code, error.text);
+}
+
 ParseResult parse_imap_command(std::string_view text, const ParseOptions& options) {
   const std::string_view tag = leading_tag(text);
   if (tag.empty()) {

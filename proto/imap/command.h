@@ -249,6 +249,12 @@ struct ParseResult {
   ParseError error;                    // set when command is empty
 };
 
+// The whole answer line for an error, CRLF included: "a1 BAD text\r\n",
+// "* BAD text\r\n" without a tag, "a2 BAD [BADCHARSET] text\r\n" with a code, and for
+// the reader's errors "a3 NO [TOOBIG] text\r\n".
+std::string error_response(const ParseError& error);
+std::string error_response(const ReaderError& error);
+
 ParseResult parse_imap_command(const FramedCommand& framed, const ParseOptions& options = {});
 // For tests and tools: the text alone (literals are found from their headers).
 ParseResult parse_imap_command(std::string_view text, const ParseOptions& options = {});

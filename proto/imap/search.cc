@@ -59,11 +59,8 @@ bool header_contains(SearchSubject& msg, std::string_view field, std::string_vie
 }
 
 int32_t sent_day(SearchSubject& msg, const SearchContext& context) {
-  std::span<const std::string> dates = msg.header_values("Date");
-  if (!dates.empty()) {
-    if (std::optional<int32_t> day = parse_rfc5322_day(dates.front())) {
-      return *day;
-    }
+  if (std::optional<int32_t> day = msg.sent_date_day()) {
+    return *day;
   }
   return day_of(msg.internal_date(), context.zone_minutes);
 }
@@ -151,6 +148,14 @@ bool evaluate(const SearchKey& key, SearchSubject& msg, const SearchContext& con
 }
 
 }  // namespace
+
+std::optional<int32_t> SearchSubject::sent_date_day() {
+  std::span<const std::string> dates = header_values("Date");
+  if (dates.empty()) {
+    return std::nullopt;
+  }
+  return parse_rfc5322_day(dates.front());
+}
 
 void prepare_search(SearchKey& key, const SearchContext& context) {
   if (key.kind == SearchKeyKind::kSequence) {

@@ -100,6 +100,9 @@ class SearchSubject {
   virtual std::string_view body_text() = 0;
   // The header and the body, for TEXT.
   virtual std::string_view full_text() = 0;
+  // The day written in the Date header (SENT* keys). The default parses the first
+  // header_values("Date"); override it when the store keeps the parsed date.
+  virtual std::optional<int32_t> sent_date_day();
 };
 
 struct SearchContext {

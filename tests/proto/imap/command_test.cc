@@ -53,6 +53,19 @@ TEST(ImapCommandTest, ErrorsCarryTheTag) {
   EXPECT_EQ(parse_error(std::string(kTagBytesMax + 1, 't') + " NOOP").tag, "");
 }
 
+TEST(ImapCommandTest, ErrorResponses) {
+  EXPECT_EQ(error_response(parse_error("a1 FROB")), "a1 BAD Unknown command\r\n");
+  EXPECT_EQ(error_response(parse_error("+ FROB")), "* BAD Missing or invalid tag\r\n");
+  EXPECT_EQ(error_response(parse_error("a2 SEARCH CHARSET X ALL")),
+            "a2 BAD [BADCHARSET] Unsupported charset\r\n");
+  ImapReaderLimits limits;
+  limits.append_literal_bytes_max = 10;
+  ImapCommandReader reader(limits);
+  reader.feed("a3 APPEND INBOX {11}\r\n");
+  ASSERT_EQ(reader.next(), ReaderEvent::kError);
+  EXPECT_EQ(error_response(reader.error()), "a3 NO [TOOBIG] Literal too big\r\n");
+}
+
 TEST(ImapCommandTest, LoginWithQuotedAndLiteral) {
   ImapCommand cmd = parse_ok("a001 LOGIN SMITH SESAME");
   EXPECT_EQ(cmd.login.user, "SMITH");
