@@ -85,7 +85,7 @@ TEST(ImapCommandReaderTest, NonSynchronizingLiteralNeedsNoContinuation) {
 TEST(ImapCommandReaderTest, LiteralBytesAreOpaque) {
   // A literal may hold CRLF, "{5}" and anything else.
   const std::string input =
-      std::string("A1 APPEND x ~{12+}\r\n{5}\r\nab\0\r\nxy\r\n", 37) + "A2 NOOP\r\n";
+      std::string("A1 APPEND x ~{12+}\r\n{5}\r\nab\0\r\nxy\r\n", 34) + "A2 NOOP\r\n";
   Transcript t = run(input);
   ASSERT_EQ(t.commands.size(), 2u);
   const FramedCommand& c = t.commands[0];

@@ -211,7 +211,8 @@ TEST(ImapCommandTest, Append) {
   cmd = parse_ok("a APPEND INBOX {3+}\r\nabc");
   EXPECT_EQ(cmd.append[0].flags.system, 0u);
   EXPECT_FALSE(cmd.append[0].date);
-  cmd = parse_ok(std::string("a APPEND INBOX () ~{3}\r\na\0c", 27));
+  const std::string binary("a APPEND INBOX () ~{3}\r\na\0c", 27);  // outlives cmd's views
+  cmd = parse_ok(binary);
   EXPECT_TRUE(cmd.append[0].binary);
   EXPECT_EQ(cmd.append[0].data, std::string_view("a\0c", 3));
   // MULTIAPPEND.
