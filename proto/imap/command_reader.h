@@ -15,8 +15,8 @@
 //     if (e == ReaderEvent::kContinuationNeeded) send("+ Ready\r\n");
 //     if (e == ReaderEvent::kCommand) handle(parse_imap_command(reader.command()));
 //     if (e == ReaderEvent::kError) {  // answer, then close if told to
-//       const ReaderError& err = reader.error();  // "TAG BAD text" / "TAG NO [TOOBIG] text"
-//       if (err.must_close) ...;
+//       send(error_response(reader.error()));  // command.h: "TAG NO [TOOBIG] text\r\n"
+//       if (reader.error().must_close) ...;
 //     }
 //   }
 //
@@ -106,7 +106,8 @@ class ImapCommandReader {
   void feed(std::string_view bytes);
   // Advances; see ReaderEvent. Call until kNeedMore after each feed().
   ReaderEvent next();
-  // REQUIRES: the last next() returned kCommand. Valid until the next call to next().
+  // REQUIRES: the last next() returned kCommand. Valid until the next call to next(); the
+  // session may move the text out (to keep an APPEND message without a copy).
   const FramedCommand& command() const { return ready_; }
   FramedCommand& command() { return ready_; }
   // REQUIRES: the last next() returned kError.
