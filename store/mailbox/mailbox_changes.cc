@@ -301,16 +301,39 @@ Status MailboxStore::create_mailbox(Database& db, std::string_view account, std:
   if (found->has_value()) {
     return Status::AlreadyExists("mailbox exists");
   }
-  rocksdb::WriteBatch batch;
-  Result<uint32_t> id = next_mailbox_id(db, batch, account);
-  if (!id.ok()) {
-    return id.status();
+  // Superior levels that do not exist yet are created too (RFC 9051 §6.3.4), so that LIST
+  // finds every level on the way down.
+  std::vector<std::string_view> missing;
+  for (size_t slash = name.find('/'); slash != name.npos; slash = name.find('/', slash + 1)) {
+    if (slash == 0) continue;
+    Result<std::optional<MailboxInfo>> parent = mailbox(db, account, name.substr(0, slash));
+    if (!parent.ok()) {
+      return parent.status();
+    }
+    if (!parent->has_value()) missing.push_back(name.substr(0, slash));
   }
-  MailboxInfo info;
-  info.id = *id;
-  info.uidvalidity = static_cast<uint32_t>(now_ms / 1000);
-  info.special_use = special_use;
-  put_info(db, batch, account, name, info);
+  missing.push_back(name);
+  rocksdb::WriteBatch batch;
+  Result<std::optional<std::string>> bytes =
+      db.get(Family::kMailbox, mailbox_keys::account_key(account));
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  uint32_t next = 1;
+  if (bytes->has_value()) {
+    codec::Reader r(**bytes, "account record");
+    RM_RETURN_IF_ERROR(r.u32("next mailbox id", next));
+  }
+  for (std::string_view level : missing) {
+    MailboxInfo info;
+    info.id = next++;
+    info.uidvalidity = static_cast<uint32_t>(now_ms / 1000);
+    info.special_use = level == name ? special_use : 0;
+    put_info(db, batch, account, level, info);
+  }
+  std::string value;
+  codec::put_varint(value, next);
+  batch.Put(db.handle(Family::kMailbox), mailbox_keys::account_key(account), value);
   return db.write(batch, true);
 }
 

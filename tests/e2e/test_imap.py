@@ -160,7 +160,6 @@ class ImapMailboxTest(ImapTestBase):
     # 6.3.4 SHOULD), and LIST "" "%" then does not return the "Team" level at all; RFC 9051
     # 6.3.9 says matching levels of hierarchy are returned (\NonExistent / \Noselect when
     # not mailboxes), so clients browsing level by level never see Team/2026.
-    @unittest.expectedFailure
     def test_percent_list_shows_the_level_above_a_nested_create(self):
         m = self.imaps()
         tagged_ok(*m.create("Team/2026"))

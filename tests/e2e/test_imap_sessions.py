@@ -54,7 +54,6 @@ class ImapTwoClientsTest(ImapTestBase):
     # (no BYE, no EXPUNGE), and A's next "FETCH 1 (BODY[])" is answered with the malformed
     # "* 1 FETCH ()" (a FETCH response needs at least one data item, RFC 9051 7.5.2) and
     # "OK FETCH completed"; STORE then says NO [NONEXISTENT].
-    @unittest.expectedFailure
     def test_mailbox_deleted_by_another_session(self):
         a = self.raw()
         b = self.raw()
@@ -69,7 +68,6 @@ class ImapTwoClientsTest(ImapTestBase):
     # Server bug: with IMAP4rev2 enabled, SELECT/EXAMINE while a mailbox is selected sends
     # no "* OK [CLOSED]" before the new mailbox's responses (RFC 9051 6.3.1 and 7.1: an
     # IMAP4rev2 server returns CLOSED when the selected mailbox is closed implicitly).
-    @unittest.expectedFailure
     def test_select_while_selected_reports_closed_with_imap4rev2(self):
         r = self.raw()
         r.ok("ENABLE IMAP4rev2")

@@ -196,7 +196,6 @@ class Pop3Test(unittest.TestCase):
     # its stored size (LIST 2 -> 36) but RETR sends it with CRLF line ends (40 octets):
     # LIST/STAT must give the size RETR sends (RFC 1939 5; Pop3MessageInfo::size_bytes
     # says "the size RETR will send, counting CRLF line ends").
-    @unittest.expectedFailure
     def test_list_size_is_what_retr_sends_for_bare_lf_messages(self):
         lf = b"Subject: bare lf\n\nline one\nline two\n"
         with RawImap(self.server.ports["imaps"]) as r:  # imaplib would make the LFs CRLFs

@@ -157,12 +157,25 @@ void AccountHub::keep(const Key& key, std::shared_ptr<MailboxView> view) {
   }
 }
 
-void AccountHub::forget(const Key& key) { views_.erase(key); }
+void AccountHub::forget(const Key& key) {
+  auto it = views_.find(key);
+  if (it == views_.end()) return;
+  std::shared_ptr<MailboxView> view = std::move(it->second);
+  views_.erase(it);
+  view->mark_gone();
+}
 
-void AccountHub::forget_account(const std::string& account) {
-  for (auto it = views_.begin(); it != views_.end();) {
-    it = it->first.first == account ? views_.erase(it) : std::next(it);
+void AccountHub::forget_tree(const std::string& account, const std::string& name) {
+  std::vector<Key> doomed;
+  for (const auto& [key, view] : views_) {
+    const std::string& n = key.second;
+    if (key.first == account &&
+        (n == name || (n.size() > name.size() && n.compare(0, name.size(), name) == 0 &&
+                       n[name.size()] == '/'))) {
+      doomed.push_back(key);
+    }
   }
+  for (const Key& key : doomed) forget(key);
 }
 
 void AccountHub::change_flags(const std::string& account, const std::string& name,
@@ -310,8 +323,8 @@ void AccountHub::rename(const std::string& account, const std::string& from,
       [this, account, from, to] {
         return MailboxStore::rename_mailbox(db_, account, from, to, unix_ms());
       },
-      [this, account, done = std::move(done)](Status s) {
-        if (s.ok()) forget_account(account);
+      [this, account, from, done = std::move(done)](Status s) {
+        if (s.ok()) forget_tree(account, from);
         done(s);
       });
 }

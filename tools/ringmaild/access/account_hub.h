@@ -98,9 +98,10 @@ class AccountHub {
   void on_lane(std::function<Result<T>()> job, std::function<void(Result<T>)> then);
   void on_lane_status(std::function<Status()> job, StatusDone then);
   void keep(const Key& key, std::shared_ptr<MailboxView> view);
+  // Drops a deleted or renamed mailbox's view (its sessions are told it is gone).
   void forget(const Key& key);
-  // Drops every view of an account whose mailboxes were renamed or deleted.
-  void forget_account(const std::string& account);
+  // Drops the views of `name` and of every mailbox below it ("name/...").
+  void forget_tree(const std::string& account, const std::string& name);
 
   Shard& shard_;
   Database& db_;

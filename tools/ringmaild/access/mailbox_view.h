@@ -74,6 +74,12 @@ class MailboxView {
   void apply_removed(const std::vector<uint32_t>& uids, uint64_t highest_modseq);
   // Tells the watchers (after a batch of apply_* calls).
   void notify();
+  // The mailbox was deleted or renamed: sessions that have it selected must let it go.
+  void mark_gone() {
+    gone_ = true;
+    notify();
+  }
+  bool gone() const { return gone_; }
 
   void watch(MailboxWatcher* watcher);
   void unwatch(MailboxWatcher* watcher);
@@ -90,6 +96,7 @@ class MailboxView {
   std::shared_ptr<const UidList> uids_;
   std::vector<std::string> keywords_;
   std::vector<MailboxWatcher*> watchers_;
+  bool gone_ = false;
 };
 
 }  // namespace rm

@@ -293,9 +293,10 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
                           : state_ == State::kAuthenticated  ? imap::kInAuthenticated
                                                              : imap::kInSelected;
     if ((info.flags & need) == 0) {
+      const bool pre_auth_only = info.flags == imap::kInNotAuthenticated;
       bad(cmd.tag, state_ == State::kNotAuthenticated ? "Log in first"
-                   : state_ == State::kAuthenticated  ? "Select a mailbox first"
-                                                      : "Not allowed now");
+                   : pre_auth_only                    ? "Already logged in"
+                                                      : "Select a mailbox first");
       return;
     }
     // Untagged EXPUNGEs are not allowed after FETCH, STORE or SEARCH (RFC 9051 §7.5.1);
@@ -528,6 +529,7 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
   }
 
   void cmd_select(const imap::ImapCommand& cmd) {
+    if (view_) write("* OK [CLOSED] Previous mailbox closed\r\n");  // RFC 9051 §7.1
     unselect();
     busy_ = true;
     const bool examine = cmd.kind == CommandKind::kExamine;
@@ -750,12 +752,34 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
 
   // ---- APPEND ----
 
+  // Messages are kept with CRLF line ends (as SMTP delivers them), so that RFC822.SIZE,
+  // FETCH and POP3 all count the same bytes.
+  static std::string with_crlf(std::string_view data) {
+    std::string out;
+    out.reserve(data.size() + data.size() / 32);
+    size_t pos = 0;
+    for (size_t lf = data.find('\n'); lf != std::string_view::npos; lf = data.find('\n', pos)) {
+      out.append(data.substr(pos, lf - pos));
+      if (lf == 0 || data[lf - 1] != '\r') out += '\r';
+      out += '\n';
+      pos = lf + 1;
+    }
+    out.append(data.substr(pos));
+    return out;
+  }
+
   void cmd_append(imap::ImapCommand& cmd) {
     busy_ = true;
     auto pending = std::make_shared<std::vector<imap::AppendMessage>>(std::move(cmd.append));
     // The data views point into the reader's command, which the next next() replaces: copy.
     auto bodies = std::make_shared<std::vector<std::string>>();
-    for (const imap::AppendMessage& m : *pending) bodies->emplace_back(m.data);
+    for (const imap::AppendMessage& m : *pending) {
+      if (m.data.empty()) {
+        done(cmd.tag, "NO [CANNOT] Cannot store an empty message");
+        return;
+      }
+      bodies->push_back(with_crlf(m.data));
+    }
     append_next(cmd.tag, cmd.mailbox, pending, bodies, 0, 0, {});
   }
 
@@ -1034,6 +1058,7 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
     for (uint32_t seq = 1; seq <= uids_->size(); ++seq) {
       if (view_->find((*uids_)[seq - 1])) job->targets.emplace_back(seq, (*uids_)[seq - 1]);
     }
+    imap::prepare_search(job->args.key, search_context());
     if (!job->args.key.expensive) {
       search_batch(job, nullptr);
       finish_search(*job);
@@ -1041,6 +1066,13 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
     }
     busy_ = true;
     search_next(job);
+  }
+
+  imap::SearchContext search_context() const {
+    imap::SearchContext ctx;
+    ctx.message_count = static_cast<uint32_t>(uids_->size());
+    ctx.uid_max = uids_->empty() ? 0 : uids_->back();
+    return ctx;
   }
 
   struct SearchJob {
@@ -1055,9 +1087,7 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
   };
 
   void search_batch(const std::shared_ptr<SearchJob>& job, const std::vector<StoredMessage>* stored) {
-    imap::SearchContext ctx;
-    ctx.message_count = static_cast<uint32_t>(uids_->size());
-    ctx.uid_max = uids_->empty() ? 0 : uids_->back();
+    const imap::SearchContext ctx = search_context();
     const std::set<uint32_t> saved(saved_.begin(), saved_.end());
     const size_t end = stored ? std::min(job->targets.size(), job->next + kFetchBatch)
                               : job->targets.size();
@@ -1109,7 +1139,9 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
                              has_modseq_key(job.args.key);
     if (returns & imap::kSearchReturnSave) saved_ = job.match_uids;
     std::string out;
-    if (job.args.esearch || rev2_) {
+    if ((job.args.esearch || rev2_) && returns == imap::kSearchReturnSave) {
+      // RETURN (SAVE) alone: the result is kept, and nothing is sent (RFC 5182 §2.1).
+    } else if (job.args.esearch || rev2_) {
       out = "* ESEARCH (TAG \"" + job.tag + "\")";
       if (job.uid) out += " UID";
       // RETURN () means ALL; RETURN (SAVE) alone returns nothing (RFC 5182 §2.1).
@@ -1255,6 +1287,7 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
       if (!m) continue;
       while (s < stored.size() && stored[s].entry.uid < uid) ++s;
       const StoredMessage* message = s < stored.size() && stored[s].entry.uid == uid ? &stored[s] : nullptr;
+      if (message == nullptr) continue;  // expunged meanwhile: nothing to say about it
       if (!append_fetch_response(out, seq, *m, *view_, message, job.args, fetch_options()).ok()) {
         job.failed_cte = true;
       }
@@ -1281,6 +1314,16 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
   // (when allowed), EXISTS, and FETCH FLAGS of messages other sessions changed.
   void report_changes(std::string& out, bool expunges_allowed) {
     if (!view_) return;
+    if (view_->gone()) {
+      // Another session deleted or renamed it: there is no mailbox to go on with.
+      write(out + "* BYE The selected mailbox was deleted or renamed\r\n");
+      out.clear();
+      unselect();
+      state_ = State::kLogout;
+      conn_->close_after_flush();
+      return;
+    }
+    const uint32_t known_last = uids_->empty() ? 0 : uids_->back();
     const std::shared_ptr<const UidList>& now = view_->uids();
     if (now != uids_) {
       const UidList& old = *uids_;
@@ -1303,7 +1346,7 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
     if (view_->highest_modseq() > synced_modseq_) {
       const UidList& uids = *uids_;
       for (const MessageMeta& m : view_->messages()) {
-        if (m.modseq <= synced_modseq_) continue;
+        if (m.modseq <= synced_modseq_ || m.uid > known_last) continue;  // new: EXISTS says it
         auto it = std::lower_bound(uids.begin(), uids.end(), m.uid);
         if (it == uids.end() || *it != m.uid) continue;  // not announced yet
         out += "* " + std::to_string(it - uids.begin() + 1) + " FETCH (UID " +
