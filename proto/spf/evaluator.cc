@@ -60,9 +60,28 @@ bool queryable(std::string_view name) {
   return label > 0;
 }
 
+// A top-level label as RFC 7208's ABNF has it: letters, digits and inner hyphens, not all
+// digits. It keeps address literals ("[192.0.2.1]") and bare IP addresses out.
+bool valid_top_label(std::string_view label) {
+  if (label.empty() || label.front() == '-' || label.back() == '-') {
+    return false;
+  }
+  bool letter_or_hyphen = false;
+  for (char c : label) {
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!letter && c != '-' && !(c >= '0' && c <= '9')) {
+      return false;
+    }
+    letter_or_hyphen = letter_or_hyphen || letter || c == '-';
+  }
+  return letter_or_hyphen;
+}
+
 // §4.3: check_host() answers "none" for a malformed or single-label domain.
 bool valid_check_domain(std::string_view domain) {
-  return queryable(domain) && domain.find('.') != std::string_view::npos;
+  const size_t dot = domain.rfind('.');
+  return queryable(domain) && dot != std::string_view::npos &&
+         valid_top_label(domain.substr(dot + 1));
 }
 
 IpAddress unmap(const IpAddress& ip) {
@@ -319,6 +338,7 @@ struct Evaluator::Run {
       case ResultCode::kTempError:
         return Match::kTempError;
       case ResultCode::kNone:
+        out.problem.clear();  // the inner "no SPF record" says less than this
         fail(ResultCode::kPermError, "included domain " + name + " has no SPF record");
         return Match::kPermError;
       case ResultCode::kPermError:

@@ -92,7 +92,10 @@ TEST(SpfEvaluator, NoneAndMultipleRecords) {
   dns.txt("two.example", {"v=spf1 -all"});
   dns.txt("two.example", {"V=SPF1 +all"});
   EXPECT_EQ(dns.check("192.0.2.5", "a@two.example").result, ResultCode::kPermError);
+  const int before = dns.queries;
   EXPECT_EQ(dns.check("192.0.2.5", "a@[192.0.2.5]").result, ResultCode::kNone);
+  EXPECT_EQ(dns.check("192.0.2.5", "a@192.0.2.5").result, ResultCode::kNone);
+  EXPECT_EQ(dns.queries, before);  // not even asked
   EXPECT_EQ(dns.check("192.0.2.5", "", "singlelabel").result, ResultCode::kNone);
 }
 
@@ -136,7 +139,9 @@ TEST(SpfEvaluator, IncludeAndRedirect) {
   EXPECT_EQ(dns.check("192.0.2.1", "a@example.org").mechanism, "include:inc.example.org");
   EXPECT_EQ(dns.check("192.0.2.2", "a@example.org").result, ResultCode::kFail);
   EXPECT_EQ(dns.check("192.0.2.1", "a@r.example.org").result, ResultCode::kPass);
-  EXPECT_EQ(dns.check("192.0.2.1", "a@bad.example.org").result, ResultCode::kPermError);
+  Outcome bad = dns.check("192.0.2.1", "a@bad.example.org");
+  EXPECT_EQ(bad.result, ResultCode::kPermError);
+  EXPECT_EQ(bad.problem, "included domain none.example.org has no SPF record");
   EXPECT_EQ(dns.check("192.0.2.1", "a@badr.example.org").result, ResultCode::kPermError);
 }
 
