@@ -194,6 +194,7 @@ constexpr ConfigField kSchema[] = {
     String(RM_KEY(relay.tls), check_tls_policy),
     StringList(RM_KEY(relay.tls_required_domains), check_protocol_token),
     String(RM_KEY(relay.dns_servers)),
+    Uint32(RM_KEY(relay.dns_timeout_ms), 100, 60000),
     Uint32(RM_KEY(relay.mx_port), 1, 65535),
     Uint32(RM_KEY(relay.connect_timeout_ms), 100, 600000),
     Uint32(RM_KEY(relay.destination_concurrency_max), 1, 10000),

@@ -121,6 +121,7 @@ struct RelayOptions {
   std::string tls = "opportunistic";      // none, opportunistic, required
   std::vector<std::string> tls_required_domains;  // these get "required" whatever tls says
   std::string dns_servers;          // "ip[:port],...": "" = /etc/resolv.conf
+  uint32_t dns_timeout_ms = 2000;   // a DNS query's first try (later rounds wait longer)
   uint32_t mx_port = 25;            // the port MX hosts are reached on
   uint32_t connect_timeout_ms = 30000;
   uint32_t destination_concurrency_max = 20;  // connections at once per destination, per shard

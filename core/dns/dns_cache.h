@@ -19,13 +19,15 @@ namespace rm {
 
 struct CachedLookup {
   enum class Kind : uint8_t {
-    kRecords,   // addresses or mx hold the records
+    kRecords,   // addresses, mx, txt or names hold the records
     kNoData,    // the name exists, without records of this type
     kNxDomain,  // the name does not exist
   };
   Kind kind = Kind::kRecords;
   std::vector<IpAddress> addresses;
   std::vector<MxRecord> mx;
+  std::vector<std::vector<std::string>> txt;
+  std::vector<std::string> names;
 };
 
 class DnsCache {

@@ -130,6 +130,27 @@ std::optional<std::string> follow_cnames(Reader& in, const std::vector<Record>& 
   return std::nullopt;  // a loop, or a chain longer than any sane zone has
 }
 
+// TXT rdata: <length><bytes> character-strings filling the rdata exactly. RFC 1035 wants
+// at least one; an empty rdata is read as a record without strings, as servers send it.
+bool read_txt(Reader& in, const Record& r, DnsRecords& out) {
+  std::vector<std::string> strings;
+  size_t left = r.rdlength;
+  while (left > 0) {
+    uint8_t length = 0;
+    if (!in.bytes(&length, 1) || length >= left || strings.size() >= kTxtStringsMax) {
+      return false;
+    }
+    std::string text(length, '\0');
+    if (!in.bytes(reinterpret_cast<uint8_t*>(text.data()), length)) {
+      return false;
+    }
+    strings.push_back(std::move(text));
+    left -= size_t{length} + 1;
+  }
+  out.txt.push_back(std::move(strings));
+  return true;
+}
+
 bool read_rdata(Reader& in, const Record& r, DnsType type, DnsRecords& out) {
   in.seek(r.rdata);
   if (type == DnsType::kA || type == DnsType::kAaaa) {
@@ -143,6 +164,17 @@ bool read_rdata(Reader& in, const Record& r, DnsType type, DnsRecords& out) {
       return false;
     }
     out.addresses.push_back(ip);
+    return true;
+  }
+  if (type == DnsType::kTxt) {
+    return read_txt(in, r, out);
+  }
+  if (type == DnsType::kPtr) {
+    std::string name;
+    if (!in.name(name)) {
+      return false;
+    }
+    out.names.push_back(std::move(name));
     return true;
   }
   MxRecord mx;

@@ -1,5 +1,5 @@
 // DnsRecords: what a DNS response says about one name and record type, read from the
-// response bytes (a pure function: no sockets, no clock).
+// response bytes (a pure function: no sockets, no clock). Types read: A, AAAA, MX, TXT, PTR.
 //
 // The answer section is followed from the question name through CNAMEs (a bounded chain)
 // to the records of the asked type; their TTL is the smallest TTL along the way. For a
@@ -23,7 +23,13 @@
 
 namespace rm {
 
-enum class DnsType : uint16_t { kA = 1, kCname = 5, kSoa = 6, kMx = 15, kAaaa = 28 };
+enum class DnsType : uint16_t {
+  kA = 1, kCname = 5, kSoa = 6, kPtr = 12, kMx = 15, kTxt = 16, kAaaa = 28,
+};
+
+// A TXT record with more character-strings than this is refused as malformed (a record
+// holds at most 65535 bytes; real ones hold a few strings).
+constexpr size_t kTxtStringsMax = 256;
 
 constexpr uint8_t kRcodeNoError = 0;
 constexpr uint8_t kRcodeServFail = 2;
@@ -38,8 +44,11 @@ struct DnsRecords {
   uint8_t rcode = kRcodeNoError;
   std::vector<IpAddress> addresses;  // for kA / kAaaa
   std::vector<MxRecord> mx;          // for kMx
+  // for kTxt: each record's character-strings, kept apart (SPF joins them, DKIM too)
+  std::vector<std::vector<std::string>> txt;
+  std::vector<std::string> names;    // for kPtr: lower case, no trailing dot
   std::optional<uint32_t> ttl_s;     // records: smallest TTL; negative: from the SOA if any
-  bool empty() const { return addresses.empty() && mx.empty(); }
+  bool empty() const { return addresses.empty() && mx.empty() && txt.empty() && names.empty(); }
 };
 
 // Lower case, without a trailing dot: the form names are compared and cached in.

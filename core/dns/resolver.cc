@@ -49,6 +49,26 @@ bool valid_name(std::string_view name) {
   return label > 0;
 }
 
+// What resolve() accepts: printable ASCII (spaces too) but a backslash (c-ares' escape),
+// labels of 1..63 bytes, 253 in all. SPF macros build names with '+', '=', ' ' and the like.
+bool valid_query_name(std::string_view name) {
+  if (name.empty() || name.size() > kNameBytesMax) {
+    return false;
+  }
+  size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) {
+        return false;
+      }
+      label = 0;
+    } else if (c < 0x20 || c > 0x7e || c == '\\' || ++label > kLabelBytesMax) {
+      return false;
+    }
+  }
+  return label > 0;
+}
+
 std::string_view type_name(DnsType type) {
   switch (type) {
     case DnsType::kA:
@@ -61,6 +81,10 @@ std::string_view type_name(DnsType type) {
       return "CNAME";
     case DnsType::kSoa:
       return "SOA";
+    case DnsType::kTxt:
+      return "TXT";
+    case DnsType::kPtr:
+      return "PTR";
   }
   return "?";
 }
@@ -89,6 +113,8 @@ std::string_view dns_error_name(DnsError error) {
       return "invalid_name";
     case DnsError::kTemporary:
       return "temporary";
+    case DnsError::kNoRecords:
+      return "no_records";
   }
   return "?";
 }
@@ -290,12 +316,14 @@ Resolver::Lookup Resolver::to_lookup(const Query& query, int status, const uint8
                     nullptr};
     }
     ttl = parsed->ttl_s;
+    const bool empty = parsed->empty();
     records->addresses = std::move(parsed->addresses);
     records->mx = std::move(parsed->mx);
+    records->txt = std::move(parsed->txt);
+    records->names = std::move(parsed->names);
     records->kind = parsed->rcode == kRcodeNxDomain ? CachedLookup::Kind::kNxDomain
-                    : records->addresses.empty() && records->mx.empty()
-                        ? CachedLookup::Kind::kNoData
-                        : CachedLookup::Kind::kRecords;
+                    : empty                         ? CachedLookup::Kind::kNoData
+                                                    : CachedLookup::Kind::kRecords;
   }
   uint32_t keep_s = 0;
   if (records->kind == CachedLookup::Kind::kRecords) {
@@ -379,6 +407,60 @@ void Resolver::lookup_host(const std::string& name, HostCallback done) {
   lookup(name, DnsType::kAaaa, [job, finish](const Lookup& result) {
     job->aaaa = result;
     finish();
+  });
+}
+
+// ---- one type, as it is ----
+
+namespace {
+
+DnsAnswer to_answer(const std::string& name, DnsType type, const Status& status,
+                    const CachedLookup* records) {
+  DnsAnswer out;
+  if (!status.ok()) {
+    out.status = status;
+    out.error = status.code() == StatusCode::kInvalidArgument ? DnsError::kInvalidName
+                                                              : DnsError::kTemporary;
+    return out;
+  }
+  switch (records->kind) {
+    case CachedLookup::Kind::kNxDomain:
+      out.status = Status::NotFound(name + ": no such domain");
+      out.error = DnsError::kNoSuchDomain;
+      return out;
+    case CachedLookup::Kind::kNoData:
+      out.status = Status::NotFound(name + ": no " + std::string(type_name(type)) + " records");
+      out.error = DnsError::kNoRecords;
+      return out;
+    case CachedLookup::Kind::kRecords:
+      break;
+  }
+  out.addresses = records->addresses;
+  out.mx = records->mx;
+  out.txt = records->txt;
+  out.names = records->names;
+  return out;
+}
+
+}  // namespace
+
+void Resolver::resolve(std::string_view name, DnsType type, DnsCallback done) {
+  RM_ASSERT(type == DnsType::kA || type == DnsType::kAaaa || type == DnsType::kMx ||
+            type == DnsType::kTxt || type == DnsType::kPtr);
+  Shard* shard = &shard_;
+  DnsCallback deliver = [shard, done = std::move(done)](DnsAnswer answer) {
+    shard->defer([done, answer = std::move(answer)]() mutable { done(std::move(answer)); });
+  };
+  const std::string normalized = normalize_dns_name(name);
+  if (!valid_query_name(normalized)) {
+    DnsAnswer invalid;
+    invalid.status = invalid_name(name);
+    invalid.error = DnsError::kInvalidName;
+    deliver(std::move(invalid));
+    return;
+  }
+  lookup(normalized, type, [normalized, type, deliver](const Lookup& result) {
+    deliver(to_answer(normalized, type, result.status, result.records.get()));
   });
 }
 

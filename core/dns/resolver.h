@@ -14,6 +14,11 @@
 // for the SOA's negative TTL or negative_ttl_s, at most negative_ttl_max_s; temporary
 // failures are not cached. Concurrent lookups of one (name, type) share one query.
 //
+// resolve() is the plain lookup of one (name, type) — A, AAAA, MX (exchanges not resolved),
+// TXT (each record's strings kept apart) or PTR — for SPF, DKIM and DMARC. Its answer says
+// NXDOMAIN, no records of the type, or a temporary failure apart. Names for it may hold any
+// printable ASCII byte but a backslash (SPF macros make such names), in labels of 1..63 bytes.
+//
 // resolve_mx() follows RFC 5321 §5.1: MX records sorted by preference (equal preferences
 // shuffled), each exchange resolved to its A and AAAA addresses; no MX records means the
 // domain itself is the only host (implicit MX, preference 0); a lone MX "." is a null MX
@@ -69,6 +74,7 @@ enum class DnsError : uint8_t {
   kNoAddress,     // the name exists, but neither it nor any MX host has an A or AAAA record
   kInvalidName,   // not a valid domain name
   kTemporary,     // SERVFAIL, timeout, no server reachable, malformed response
+  kNoRecords,     // resolve(): the name exists without records of the type asked
 };
 std::string_view dns_error_name(DnsError error);
 
@@ -92,7 +98,18 @@ struct MxAnswer {
   std::vector<MxHost> hosts;  // by preference; hosts without addresses are kept
 };
 
+// resolve(): the records of one type for one name.
+struct DnsAnswer {
+  Status status;  // OK when there are records
+  DnsError error = DnsError::kNone;  // else kNoSuchDomain, kNoRecords, kInvalidName, kTemporary
+  std::vector<IpAddress> addresses;           // A, AAAA
+  std::vector<MxRecord> mx;                   // MX, in answer order
+  std::vector<std::vector<std::string>> txt;  // TXT: each record's character-strings
+  std::vector<std::string> names;             // PTR
+};
+
 using HostCallback = std::function<void(HostAnswer answer)>;
+using DnsCallback = std::function<void(DnsAnswer answer)>;
 using MxCallback = std::function<void(MxAnswer answer)>;
 
 class Resolver {
@@ -105,6 +122,8 @@ class Resolver {
 
   void resolve_mx(std::string_view domain, MxCallback done);
   void resolve_host(std::string_view name, HostCallback done);
+  // `type` is kA, kAaaa, kMx, kTxt or kPtr.
+  void resolve(std::string_view name, DnsType type, DnsCallback done);
 
   uint64_t queries_sent() const { return queries_sent_; }  // went to the network
   uint64_t cache_hits() const { return cache_hits_; }

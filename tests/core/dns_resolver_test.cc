@@ -88,7 +88,10 @@ class Dnsmasq {
         "--mx-host=nullmx.test,.,0",              // RFC 7505
         "--host-record=dual.test,127.0.0.6,::1", "--cname=alias.test,dual.test",
         "--host-record=short.test,127.0.0.7,1",  // TTL 1 s
-        "--mx-host=noaddr.test,ghost.noaddr.test,10", "--host-record=mxhost.test,127.0.0.8"};
+        "--mx-host=noaddr.test,ghost.noaddr.test,10", "--host-record=mxhost.test,127.0.0.8",
+        // For resolve(): TXT with several strings and several records, PTR.
+        "--txt-record=spf.test,v=spf1 ip4:,192.0.2.5 -all", "--txt-record=spf.test,other",
+        "--ptr-record=5.2.0.192.in-addr.arpa,host.spf.test"};
     for (int i = 1; i <= kBigMxCount; ++i) {
       const std::string host =
           "a-rather-long-mail-exchanger-name-" + std::to_string(i) + ".big.test";
@@ -162,6 +165,16 @@ class ResolverHarness {
     });
     std::future<HostAnswer> result = answer.get_future();
     EXPECT_EQ(result.wait_for(10s), std::future_status::ready) << "resolve_host " << name;
+    return result.get();
+  }
+
+  DnsAnswer records(const std::string& name, DnsType type) {
+    std::promise<DnsAnswer> answer;
+    run([&](Shard&) {
+      resolver_->resolve(name, type, [&answer](DnsAnswer a) { answer.set_value(std::move(a)); });
+    });
+    std::future<DnsAnswer> result = answer.get_future();
+    EXPECT_EQ(result.wait_for(10s), std::future_status::ready) << "resolve " << name;
     return result.get();
   }
 
@@ -303,6 +316,39 @@ TEST_F(DnsResolverTest, InvalidNamesAreRefusedWithoutAQuery) {
   EXPECT_EQ(resolver_->queries(), 0u);
 }
 
+TEST_F(DnsResolverTest, TxtRecordsKeepTheirStringsApart) {
+  DnsAnswer answer = resolver_->records("SPF.test.", DnsType::kTxt);
+  ASSERT_TRUE(answer.status.ok()) << answer.status.to_string();
+  ASSERT_EQ(answer.txt.size(), 2u);
+  std::set<std::vector<std::string>> records(answer.txt.begin(), answer.txt.end());
+  EXPECT_TRUE(records.count({"v=spf1 ip4:", "192.0.2.5 -all"}));
+  EXPECT_TRUE(records.count({"other"}));
+}
+
+TEST_F(DnsResolverTest, PtrMxAAndAaaaAsTheyAre) {
+  DnsAnswer ptr = resolver_->records("5.2.0.192.in-addr.arpa", DnsType::kPtr);
+  ASSERT_TRUE(ptr.status.ok()) << ptr.status.to_string();
+  EXPECT_EQ(ptr.names, std::vector<std::string>{"host.spf.test"});
+  DnsAnswer mx = resolver_->records("example.test", DnsType::kMx);
+  ASSERT_EQ(mx.mx.size(), 3u);
+  EXPECT_TRUE(mx.addresses.empty());  // exchanges are not resolved
+  DnsAnswer a = resolver_->records("dual.test", DnsType::kA);
+  EXPECT_EQ(ip_texts(a.addresses), std::vector<std::string>{"127.0.0.6"});
+  DnsAnswer aaaa = resolver_->records("dual.test", DnsType::kAaaa);
+  EXPECT_EQ(ip_texts(aaaa.addresses), std::vector<std::string>{"::1"});
+}
+
+TEST_F(DnsResolverTest, ResolveTellsNxdomainNoRecordsAndBadNamesApart) {
+  EXPECT_EQ(resolver_->records("nothing.test", DnsType::kTxt).error, DnsError::kNoSuchDomain);
+  EXPECT_EQ(resolver_->records("dual.test", DnsType::kTxt).error, DnsError::kNoRecords);
+  EXPECT_EQ(resolver_->records("a..test", DnsType::kTxt).error, DnsError::kInvalidName);
+  // SPF macros make names with characters a host name cannot have: they are asked.
+  EXPECT_EQ(resolver_->records("a+b=c.test", DnsType::kA).error, DnsError::kNoSuchDomain);
+  const uint64_t before = resolver_->queries();
+  EXPECT_EQ(resolver_->records("nothing.test", DnsType::kTxt).error, DnsError::kNoSuchDomain);
+  EXPECT_EQ(resolver_->queries(), before);  // cached
+}
+
 TEST_F(DnsResolverTest, SecondLookupIsAnsweredFromTheCacheEvenWithTheServerGone) {
   const MxAnswer first = resolver_->mx("example.test");
   ASSERT_TRUE(first.status.ok());
@@ -396,6 +442,39 @@ TEST(DnsMessageTest, ReadsMxRecordsAndTheirTtl) {
       parse_dns_response(message.data(), message.size(), "example.test", DnsType::kA);
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE(other->empty());
+}
+
+// A response to "x.test TXT" holding `rdata` as its one answer's data.
+std::vector<uint8_t> txt_response(const std::vector<uint8_t>& rdata) {
+  std::vector<uint8_t> m = {0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+                            1, 'x', 4, 't', 'e', 's', 't', 0, 0, 16, 0, 1,
+                            0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60,
+                            static_cast<uint8_t>(rdata.size() >> 8),
+                            static_cast<uint8_t>(rdata.size())};
+  for (uint8_t byte : rdata) {  // (insert() trips g++ 12's -Warray-bounds on an empty rdata)
+    m.push_back(byte);
+  }
+  return m;
+}
+
+TEST(DnsMessageTest, ReadsTxtStringsAndRefusesBadOnes) {
+  const std::vector<uint8_t> good = txt_response({2, 'a', 'b', 0, 1, 'c'});
+  Result<DnsRecords> r = parse_dns_response(good.data(), good.size(), "x.test", DnsType::kTxt);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->txt.size(), 1u);
+  EXPECT_EQ(r->txt[0], (std::vector<std::string>{"ab", "", "c"}));
+  for (const std::vector<uint8_t>& bad :
+       {txt_response({3, 'a', 'b'}), txt_response({1, 'a', 5})}) {
+    EXPECT_FALSE(parse_dns_response(bad.data(), bad.size(), "x.test", DnsType::kTxt).ok());
+  }
+  const std::vector<uint8_t> empty = txt_response({});
+  r = parse_dns_response(empty.data(), empty.size(), "x.test", DnsType::kTxt);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->txt, std::vector<std::vector<std::string>>{{}});
+  std::vector<uint8_t> many(kTxtStringsMax + 1, 0);
+  const std::vector<uint8_t> too_many = txt_response(many);
+  EXPECT_FALSE(
+      parse_dns_response(too_many.data(), too_many.size(), "x.test", DnsType::kTxt).ok());
 }
 
 TEST(DnsMessageTest, TruncatedAndLoopingResponsesAreRefused) {

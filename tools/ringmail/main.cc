@@ -61,6 +61,8 @@ constexpr CliCommand kCommands[] = {
     {"domain list", "", "list the local domains"},
     {"domain delivery", "DOMAIN SPEC",
      "deliver the domain's mail to SPEC (store, maildir:/PATH, mbox:/PATH; %u %d %a expand)"},
+    {"spf check", "IP SENDER HELO",
+     "evaluate SPF for a client IP, MAIL FROM and HELO as the server would"},
 };
 
 void print_usage(FILE* out, std::string_view group) {

@@ -11,6 +11,7 @@
 #include "store/account/password.h"
 #include "store/mailbox/mailbox_store.h"
 #include "store/queue/queue_store.h"
+#include "tools/ringmaild/mail_auth/spf_check.h"
 #include "tools/ringmaild/smtp_service.h"
 
 namespace rm {
@@ -353,11 +354,63 @@ void add_account_commands(std::vector<ControlCommand>& out, Database& db, SmtpSe
   }
 }
 
+// The control reply is JSON: bytes past ASCII (a client's 8-bit HELO) become '?'.
+std::string ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    c = static_cast<unsigned char>(c) >= 0x80 ? '?' : c;
+  }
+  return out;
+}
+
+std::string spf_json(const SpfCheck& c) {
+  const spf::Outcome& o = c.outcome;
+  return "{\"ok\":true,\"result\":" + json_quote(spf::result_name(o.result)) +
+         ",\"explanation\":" + json_quote(ascii(o.explanation)) +
+         ",\"mechanism\":" + json_quote(ascii(o.mechanism)) +
+         ",\"domain\":" + json_quote(ascii(o.domain)) + ",\"identity\":" + json_quote(o.identity) +
+         ",\"problem\":" + json_quote(ascii(o.problem)) +
+         ",\"dns_queries\":" + std::to_string(c.queries) +
+         ",\"received_spf\":" + json_quote("Received-SPF: " + ascii(c.received_spf)) + "}";
+}
+
+// spf check IP SENDER HELO: SENDER "" or "<>" checks the HELO identity.
+void add_spf_commands(std::vector<ControlCommand>& out, const Options& options) {
+  ResolverOptions dns;
+  dns.servers = options.relay.dns_servers;
+  dns.timeout_ms = options.relay.dns_timeout_ms;
+  const std::string receiver = options.server.hostname;
+  out.push_back({"spf check", 3, 3, [dns, receiver](Shard& s, ControlRequest r, ControlReply reply) {
+                   const std::optional<IpAddress> ip = parse_ip(r.args[0]);
+                   if (!ip) {
+                     reply(json_error("'" + r.args[0] + "' is not an IP address"));
+                     return;
+                   }
+                   Result<std::unique_ptr<Resolver>> made = Resolver::create(s, dns);
+                   if (!made.ok()) {
+                     reply(json_error(made.status().message()));
+                     return;
+                   }
+                   std::shared_ptr<Resolver> resolver = std::move(made).value();
+                   const std::string sender = r.args[1] == "<>" ? "" : r.args[1];
+                   Shard* shard = &s;
+                   SpfCheckOptions check_options;
+                   check_options.receiver = receiver;
+                   check_spf(s, *resolver, *ip, sender, r.args[2], check_options,
+                             [resolver, reply, shard](SpfCheck check) mutable {
+                               reply(spf_json(check));
+                               // Not from inside its own call chain: later, on the shard.
+                               shard->defer([dead = std::move(resolver)] {});
+                             });
+                 }});
+}
+
 }  // namespace
 
-std::vector<ControlCommand> admin_commands(Database& db, BodyStore& bodies, SmtpService& smtp,
-                                           DeliveryService& delivery) {
+std::vector<ControlCommand> admin_commands(const Options& options, Database& db, BodyStore& bodies,
+                                           SmtpService& smtp, DeliveryService& delivery) {
   std::vector<ControlCommand> out;
+  add_spf_commands(out, options);
   add_queue_commands(out, db, bodies, delivery);
   add_mailbox_commands(out, db, bodies);
   add_account_commands(out, db, smtp);

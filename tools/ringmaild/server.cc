@@ -105,7 +105,7 @@ Status run_server(const Options& options, const ServerPaths& paths) {
         access.delivered(shard, deliveries);
       });
   ControlContext control{&runtime, kRingmailVersion, paths.data_dir, std::time(nullptr),
-                         admin_commands(**db, **bodies, smtp_service, delivery)};
+                         admin_commands(options, **db, **bodies, smtp_service, delivery)};
   runtime.add_listener(ListenerSpec{"control", "", 0, paths.control_socket,
                                     control_service_factory(control), "", false,
                                     size_t{1} << 30});

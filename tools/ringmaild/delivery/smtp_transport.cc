@@ -336,6 +336,7 @@ Resolver* SmtpTransport::resolver() {
   if (!resolver_) {
     ResolverOptions o;
     o.servers = options_.relay.dns_servers;
+    o.timeout_ms = options_.relay.dns_timeout_ms;
     Result<std::unique_ptr<Resolver>> made = Resolver::create(shard_, o);
     if (!made.ok()) {
       RM_LOG(kError, "resolver_failed").kv("error", made.status());
