@@ -13,8 +13,28 @@ void put_varint(std::string& out, uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
+// Values most parts repeat, sent as one byte. A string is written as varint(length * 2)
+// then its bytes, or varint(index * 2 + 1) for kCommon[index]. Append only: the index is
+// part of the format.
+constexpr std::string_view kCommon[] = {
+    "text",        "plain",        "html",         "7BIT",
+    "7bit",        "8bit",         "base64",       "quoted-printable",
+    "charset",     "us-ascii",     "utf-8",        "iso-8859-1",
+    "multipart",   "mixed",        "alternative",  "related",
+    "application", "octet-stream", "boundary",     "name",
+    "filename",    "attachment",   "inline",       "image",
+    "message",     "rfc822",       "windows-1252", "format",
+    "flowed",      "pdf"};
+constexpr size_t kCommonCount = sizeof(kCommon) / sizeof(kCommon[0]);
+
 void put_string(std::string& out, std::string_view s) {
-  put_varint(out, s.size());
+  for (size_t i = 0; i < kCommonCount; ++i) {
+    if (s == kCommon[i]) {
+      put_varint(out, i * 2 + 1);
+      return;
+    }
+  }
+  put_varint(out, uint64_t{s.size()} * 2);
   out.append(s);
 }
 
@@ -57,7 +77,15 @@ class Reader {
   }
 
   std::string string() {
-    const uint64_t n = varint();
+    const uint64_t tag = varint();
+    if (ok_ && (tag & 1) != 0) {
+      if (tag / 2 >= kCommonCount) {
+        ok_ = false;
+        return {};
+      }
+      return std::string(kCommon[tag / 2]);
+    }
+    const uint64_t n = tag / 2;
     if (!ok_ || n > in_.size() - pos_) {
       ok_ = false;
       return {};
