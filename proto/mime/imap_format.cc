@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "core/base/assert.h"
 #include "proto/mime/address_list.h"
 #include "proto/mime/header.h"
 
@@ -137,6 +138,7 @@ void append_part(std::string& out, const MimeTree& tree, std::string_view messag
   out.push_back(' ');
   append_number(out, mime_slice(message, p.body_offset, p.body_size).size());
   if (p.kind == MimePartKind::kMessage) {
+    RM_ASSERT(p.children.size() == 1);  // as parse_mime and decode_mime_tree make them
     const MimePart& inner = tree.parts[p.children[0]];
     out.push_back(' ');
     out += imap_envelope(mime_slice(message, inner.header_offset, inner.header_size));

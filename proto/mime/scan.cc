@@ -40,8 +40,18 @@ size_t count_lf_from(const char* data, size_t size, size_t i) {
   return n;
 }
 
+// memchr is vectorised by the C library, which beats a byte loop for the usual line lengths.
 size_t count_lf_portable(const char* data, size_t size) {
-  return count_lf_from(data, size, 0);
+  size_t n = 0;
+  const char* end = data + size;
+  for (const char* p = data; p < end; ++n) {
+    const void* hit = std::memchr(p, '\n', static_cast<size_t>(end - p));
+    if (hit == nullptr) {
+      break;
+    }
+    p = static_cast<const char*>(hit) + 1;
+  }
+  return n;
 }
 
 #if RM_MIME_X86
