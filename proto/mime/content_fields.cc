@@ -114,6 +114,26 @@ class Lexer {
   size_t pos_ = 0;
 };
 
+// A token value, with the comments after it dropped; when something else follows (an
+// unquoted value with spaces, as broken mailers write), all of it up to the next ';' without
+// line ends.
+std::string token_or_lenient_value(Lexer& lx) {
+  const Lexer start = lx;
+  const std::string_view tok = lx.token();
+  lx.skip_cfws();
+  if (lx.at_end() || lx.peek() == ';') {
+    return std::string(tok);
+  }
+  lx = start;
+  std::string value;
+  for (char c : lx.until_semicolon()) {
+    if (c != '\r' && c != '\n') {
+      value.push_back(c);
+    }
+  }
+  return value;
+}
+
 struct RawParam {
   std::string name;
   std::string value;
@@ -142,7 +162,7 @@ std::vector<RawParam> read_params(Lexer& lx, size_t params_max) {
     if (lx.peek() == '"') {
       value = lx.quoted_string();
     } else {
-      value = std::string(lx.until_semicolon());
+      value = token_or_lenient_value(lx);
     }
     out.push_back(RawParam{std::string(name), std::move(value)});
   }

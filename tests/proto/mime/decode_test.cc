@@ -89,6 +89,10 @@ TEST(MimeDecodeTest, ContentTypeParameters) {
   EXPECT_EQ(ct.subtype, "Plain");
   EXPECT_EQ(ct.params,
             (std::vector<MimeParam>{{"charset", "utf-8"}, {"format", "flowed"}, {"x", "a\"b"}}));
+  ASSERT_TRUE(parse_content_type("text/plain; charset=us-ascii\r\n (c); name=a b.txt", 64, ct));
+  EXPECT_EQ(ct.params, (std::vector<MimeParam>{{"charset", "us-ascii"}, {"name", "a b.txt"}}));
+  ASSERT_TRUE(parse_content_type("text/plain; name=a\r\n b", 64, ct));
+  EXPECT_EQ(ct.params, (std::vector<MimeParam>{{"name", "a b"}}));
   EXPECT_FALSE(parse_content_type("text", 64, ct));
   EXPECT_FALSE(parse_content_type("", 64, ct));
 }
