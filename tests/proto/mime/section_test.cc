@@ -104,5 +104,58 @@ TEST(MimeSectionTest, BodyTextUtf8) {
   EXPECT_EQ(body_text_utf8(*t, m), "caf\xC3\xA9\n<b>\xC3\xA9</b>\n\xC1");
 }
 
+// The IMAP part number of a part whose parent is a multipart. A message/rfc822 part that
+// is itself a message (the top, or directly inside another message/rfc822) is not
+// multipart, so its body is its part 1.
+std::vector<uint32_t> part_path(const MimeTree& t, uint32_t i) {
+  std::vector<uint32_t> path;
+  for (uint32_t x = i; x != kMimeNoPart; x = t.parts[x].parent) {
+    const uint32_t parent = t.parts[x].parent;
+    const bool is_message = parent == kMimeNoPart || t.parts[parent].kind == MimePartKind::kMessage;
+    if (x != i && is_message && t.parts[x].kind == MimePartKind::kMessage) {
+      path.insert(path.begin(), 1);
+    }
+    if (parent != kMimeNoPart && t.parts[parent].kind == MimePartKind::kMultipart) {
+      const std::vector<uint32_t>& c = t.parts[parent].children;
+      for (uint32_t k = 0; k < c.size(); ++k) {
+        if (c[k] == x) {
+          path.insert(path.begin(), k + 1);
+        }
+      }
+    }
+  }
+  return path;
+}
+
+TEST(MimeSectionTest, EveryPartNumberGivesThatPartsBody) {
+  const std::string nested_multi =
+      "Content-Type: message/rfc822\r\n\r\n"
+      "Content-Type: multipart/mixed; boundary=a\r\n\r\n"
+      "--a\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+      "--b\r\n\r\none\r\n--b\r\n\r\ntwo\r\n"  // no close delimiter for b
+      "--a\r\nContent-Type: message/rfc822\r\n\r\nSubject: s\r\n\r\nthree\r\n--a--\r\n";
+  for (std::string_view m :
+       {testdata::kSimple, testdata::kAlternative, testdata::kMixed, testdata::kNested,
+        testdata::kBrokenLf, std::string_view(nested_multi)}) {
+    Result<MimeTree> t = parse_mime(m);
+    ASSERT_TRUE(t.ok());
+    for (uint32_t i = 1; i < t->parts.size(); ++i) {
+      if (t->parts[t->parts[i].parent].kind != MimePartKind::kMultipart) {
+        continue;
+      }
+      const std::vector<uint32_t> path = part_path(*t, i);
+      EXPECT_EQ(*resolve_mime_part(*t, path), i);
+      const MimePart& p = t->parts[i];
+      EXPECT_EQ(*extract_section(*t, m, MimeSection{path, Kind::kAll, {}}),
+                m.substr(p.body_offset, p.body_size));
+    }
+  }
+  EXPECT_EQ(section(nested_multi, {1, 1, 2}, Kind::kAll), "two");
+  EXPECT_EQ(section(nested_multi, {1, 2, 1}, Kind::kAll), "three");
+  EXPECT_EQ(section(nested_multi, {1, 2}, Kind::kHeader), "Subject: s\r\n\r\n");
+  EXPECT_EQ(section(nested_multi, {1}, Kind::kHeader),
+            "Content-Type: multipart/mixed; boundary=a\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace rm::mime
