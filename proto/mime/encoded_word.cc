@@ -21,31 +21,48 @@ struct EncodedWord {
 
 constexpr size_t kCharsetBytesMax = 64;
 
-// Finds "?=" at or after a position, remembering the last answer so that trying every "=?"
-// of a long run costs one pass over it, not one pass each.
-class CloseFinder {
+// Finds the next match at or after a position, remembering the last answer: the positions
+// asked for only grow, so trying every "=?" of a long value costs one pass over it in all,
+// not one pass each (which would be quadratic).
+class ForwardFinder {
  public:
-  explicit CloseFinder(std::string_view s) : s_(s) {}
+  using FindFn = size_t (*)(std::string_view s, size_t from);
+  ForwardFinder(std::string_view s, FindFn find) : s_(s), find_(find) {}
   size_t find_from(size_t from) {
     const bool cached =
         valid_ && from >= searched_from_ && (found_ == std::string_view::npos || from <= found_);
     if (!cached) {
       valid_ = true;
       searched_from_ = from;
-      found_ = s_.find("?=", from);
+      found_ = find_(s_, from);
     }
     return found_;
   }
 
  private:
   std::string_view s_;
+  FindFn find_;
   bool valid_ = false;
   size_t searched_from_ = 0;
   size_t found_ = std::string_view::npos;
 };
 
-// The encoded word at s[i], if there is a well-formed one in a known charset.
-std::optional<EncodedWord> encoded_word_at(std::string_view s, size_t i, CloseFinder& closes) {
+size_t find_close(std::string_view s, size_t from) {
+  return s.find("?=", from);
+}
+size_t find_blank(std::string_view s, size_t from) {
+  return s.find_first_of(" \t", from);
+}
+
+struct Finders {
+  ForwardFinder close;
+  ForwardFinder blank;
+};
+
+// The encoded word at s[i], if there is a well-formed one in a known charset. Everything
+// that can fail is checked before the text is decoded, so a failed attempt costs O(1)
+// beyond the cached searches, and a successful one consumes what it decoded.
+std::optional<EncodedWord> encoded_word_at(std::string_view s, size_t i, Finders& finders) {
   if (s.size() - i < 8 || s[i] != '=' || s[i + 1] != '?') {
     return std::nullopt;
   }
@@ -53,27 +70,20 @@ std::optional<EncodedWord> encoded_word_at(std::string_view s, size_t i, CloseFi
   if (q1 == std::string_view::npos || q1 + 3 >= s.size() || s[q1 + 2] != '?') {
     return std::nullopt;
   }
-  const size_t end = closes.find_from(q1 + 3);
-  if (end == std::string_view::npos) {
-    return std::nullopt;
-  }
   std::string_view charset = s.substr(i + 2, q1 - (i + 2));
   charset = charset.substr(0, charset.find('*'));
-  const char enc = s[q1 + 1];
-  const std::string_view text = s.substr(q1 + 3, end - (q1 + 3));
-  for (char c : text) {
-    if (is_blank(c) || c == '\r' || c == '\n') {
-      return std::nullopt;
-    }
-  }
-  std::string bytes;
-  if (enc == 'B' || enc == 'b') {
-    bytes = decode_base64_lenient(text);
-  } else if (enc == 'Q' || enc == 'q') {
-    bytes = decode_quoted_printable(text, true);
-  } else {
+  const char enc = static_cast<char>(s[q1 + 1] & ~0x20);  // upper case
+  if ((enc != 'B' && enc != 'Q') || !charset_known(charset)) {
     return std::nullopt;
   }
+  const size_t end = finders.close.find_from(q1 + 3);
+  const size_t blank = finders.blank.find_from(q1 + 3);
+  if (end == std::string_view::npos || blank < end) {
+    return std::nullopt;  // no end, or a blank inside the text
+  }
+  const std::string_view text = s.substr(q1 + 3, end - (q1 + 3));
+  const std::string bytes =
+      enc == 'B' ? decode_base64_lenient(text) : decode_quoted_printable(text, true);
   std::optional<std::string> utf8 = charset_to_utf8(charset, bytes);
   if (!utf8) {
     return std::nullopt;
@@ -91,7 +101,7 @@ std::string decode_header_value(std::string_view raw) {
   size_t i = 0;
   size_t pending_blanks = 0;  // blanks seen after an encoded word, not yet written
   bool after_word = false;
-  CloseFinder closes(s);
+  Finders finders{ForwardFinder(s, find_close), ForwardFinder(s, find_blank)};
   while (i < s.size()) {
     if (is_blank(s[i])) {
       const size_t start = i;
@@ -105,7 +115,7 @@ std::string decode_header_value(std::string_view raw) {
       }
       continue;
     }
-    if (std::optional<EncodedWord> word = encoded_word_at(s, i, closes)) {
+    if (std::optional<EncodedWord> word = encoded_word_at(s, i, finders)) {
       out.append(word->text);  // blanks between two encoded words are dropped
       i += word->length;
       pending_blanks = 0;

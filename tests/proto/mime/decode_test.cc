@@ -50,6 +50,20 @@ TEST(MimeDecodeTest, EncodedWordScanIsLinear) {
     s += "=?a?q?";
   }
   EXPECT_EQ(decode_header_value(s), s);  // finishes quickly
+  // Unknown charset, no blank, one "?=" at the very end: every attempt fails cheaply.
+  std::string unknown;
+  for (int i = 0; i < 100000; ++i) {
+    unknown += "=?zz?q?a";
+  }
+  unknown += "?=";
+  EXPECT_EQ(decode_header_value(unknown), unknown);
+  // Known charset, a blank before the far "?=".
+  std::string blanks;
+  for (int i = 0; i < 100000; ++i) {
+    blanks += "=?utf-8?q?a b";
+  }
+  blanks += "?=";
+  EXPECT_EQ(decode_header_value(blanks), blanks);
 }
 
 TEST(MimeDecodeTest, HeaderFields) {
