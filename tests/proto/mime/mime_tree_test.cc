@@ -210,5 +210,25 @@ TEST(MimeTreeTest, EncodedMessageRfc822IsALeaf) {
   EXPECT_FALSE(t.parts[0].truncated);
 }
 
+// Shapes that would be slow with a careless scan; each must parse in about linear time.
+TEST(MimeTreeTest, LargeAdversarialInputs) {
+  const std::string head = "Content-Type: multipart/mixed; boundary=b\r\n\r\n";
+  std::string near_misses = head;
+  std::string many_parts = head;
+  std::string fields;
+  while (near_misses.size() < (4u << 20)) {
+    near_misses += "--bx\n--\n";
+    many_parts += "--b\n";
+    fields += "a:\n";
+  }
+  EXPECT_EQ(parse(near_misses).parts.size(), 1u);  // no delimiter: text/plain
+  const MimeTree t = parse(many_parts);
+  EXPECT_EQ(t.parts.size(), 1000u);
+  EXPECT_TRUE(t.parts[0].truncated);
+  const MimeTree f = parse(fields);
+  EXPECT_LE(f.parts[0].header_size, MimeLimits{}.header_bytes_max);
+  EXPECT_FALSE(imap_envelope(fields).empty());
+}
+
 }  // namespace
 }  // namespace rm::mime
