@@ -24,10 +24,7 @@ constexpr uint32_t rotr(uint32_t x, int n) {
   return (x >> n) | (x << (32 - n));
 }
 
-// The plain C++ block function; inlined into each portable variant so each is compiled for
-// its own target.
-__attribute__((always_inline)) inline void compress_blocks(uint32_t state[8], const uint8_t* data,
-                                                           size_t blocks) {
+void compress_blocks(uint32_t state[8], const uint8_t* data, size_t blocks) {
   for (; blocks > 0; --blocks, data += 64) {
     uint32_t w[64];
     for (int i = 0; i < 16; ++i) {
@@ -106,12 +103,6 @@ void sha256_compress_portable(uint32_t state[8], const uint8_t* data, size_t blo
 
 #if defined(__x86_64__)
 
-__attribute__((target("bmi2"))) void sha256_compress_portable_bmi2(uint32_t state[8],
-                                                                   const uint8_t* data,
-                                                                   size_t blocks) {
-  compress_blocks(state, data, blocks);
-}
-
 RM_SHANI_TARGET void sha256_compress_shani(uint32_t state[8], const uint8_t* data, size_t blocks) {
   // The instructions keep the state as ABEF and CDGH (a in the high lane).
   const __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<__m128i*>(state)), 0xB1);
@@ -162,9 +153,6 @@ std::span<const Sha256Implementation> sha256_implementations() {
 #if defined(__x86_64__)
     if (cpu_has_shani())
       list.push_back({"sha-ni", sha256_compress_shani});
-    if (__builtin_cpu_supports("bmi2")) {
-      list.push_back({"portable-bmi2", sha256_compress_portable_bmi2});
-    }
 #endif
     list.push_back({"portable", sha256_compress_portable});
     return list;
