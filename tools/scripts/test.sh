@@ -7,6 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_JOBS=${FUZZ_JOBS:-2}  # targets fuzzed at once (one per core)
 passed=0
 failed=0
 
@@ -37,20 +38,34 @@ step "ASan+UBSan build and tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if tools/scripts/build.sh asan; then run_ctest asan; else count "asan build" 1; fi
 
-step "clang build and fuzzing (${FUZZ_SECONDS}s per target)"
+step "clang build and fuzzing (${FUZZ_SECONDS}s per target, ${FUZZ_JOBS} at a time)"
+# fuzz_one TARGET RESULT_DIR: runs one target on a copy of its seed corpus; records its exit code.
+fuzz_one() {
+  local target=$1 results=$2 name work rc
+  name=$(basename "$target")
+  work=$(mktemp -d)
+  cp -r "fuzz/corpus/$name/." "$work/" 2>/dev/null || true
+  "$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$work/" "$work" >"$work.log" 2>&1
+  rc=$?
+  { echo "-- $name"; tail -n 3 "$work.log"; if [[ $rc -ne 0 ]]; then tail -n 40 "$work.log"; fi; } \
+    >"$results/$name.out"
+  echo "$rc" >"$results/$name.rc"
+  rm -rf "$work" "$work.log"
+}
 if tools/scripts/build.sh fuzz; then
+  results=$(mktemp -d)
   for target in build/fuzz/fuzz/*_fuzz; do
-    name=$(basename "$target")
-    work=$(mktemp -d)
-    cp -r "fuzz/corpus/$name/." "$work/" 2>/dev/null || true
-    "$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-      -artifact_prefix="$work/" "$work" >"$work.log" 2>&1
-    rc=$?
-    tail -n 3 "$work.log"
-    if [[ $rc -ne 0 ]]; then cat "$work.log" | tail -n 40; fi
-    count "fuzz $name" $rc
-    rm -rf "$work" "$work.log"
+    while (( $(jobs -rp | wc -l) >= FUZZ_JOBS )); do wait -n; done
+    fuzz_one "$target" "$results" &
   done
+  wait
+  for rcfile in "$results"/*.rc; do
+    name=$(basename "$rcfile" .rc)
+    cat "$results/$name.out"
+    count "fuzz $name" "$(cat "$rcfile")"
+  done
+  rm -rf "$results"
 else
   count "fuzz build" 1
 fi
