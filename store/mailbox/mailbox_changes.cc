@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "store/codec/binary_codec.h"
@@ -110,12 +111,18 @@ bool is_below(std::string_view name, std::string_view parent) {
 Result<std::vector<BodyExtent>> AppendWriter::write(std::string_view body) {
   std::optional<uint64_t> sealed;
   const BodyExtent extent = allocator_.allocate(body, sealed);
+  if (sealed) to_seal_.push_back(*sealed);
   RM_RETURN_IF_ERROR(writer_.write({BodyPiece{extent, body}}));
-  RM_RETURN_IF_ERROR(writer_.sync());
-  if (sealed) {
-    RM_RETURN_IF_ERROR(writer_.seal(*sealed));
-  }
   return std::vector<BodyExtent>{extent};
+}
+
+Status AppendWriter::sync() {
+  RM_RETURN_IF_ERROR(writer_.sync());
+  for (uint64_t segment : to_seal_) {
+    RM_RETURN_IF_ERROR(writer_.seal(segment));
+  }
+  to_seal_.clear();
+  return Status::Ok();
 }
 
 Result<FlagChangeResult> MailboxStore::change_flags(Database& db, std::string_view account,
@@ -165,39 +172,83 @@ Result<std::pair<MessageEntry, uint32_t>> MailboxStore::append(
     Database& db, BodyStore& bodies, AppendWriter& writer, std::string_view account,
     std::string_view name, std::string_view body, uint8_t flags,
     std::vector<std::string> keywords, int64_t internal_date_ms) {
-  Result<MailboxInfo> info = existing(db, account, name);
-  if (!info.ok()) {
-    return info.status();
-  }
-  MessageEntry e;
-  e.uid = info->uidnext++;
-  e.modseq = ++info->highest_modseq;
-  e.flags = flags;
-  e.keywords = std::move(keywords);
-  e.internal_date_ms = internal_date_ms;
-  e.size = body.size();
-  if (body.size() <= kAppendInlineBytesMax) {
-    e.inline_body.assign(body);
-  } else {
-    Result<std::vector<BodyExtent>> extents = writer.write(body);
-    if (!extents.ok()) {
-      return extents.status();
-    }
-    e.extents = std::move(*extents);
-  }
-  ++info->messages;
-  info->bytes += e.size;
+  std::vector<AppendRequest> one(1);
+  one[0].account.assign(account);
+  one[0].mailbox.assign(name);
+  one[0].body.assign(body);
+  one[0].flags = flags;
+  one[0].keywords = std::move(keywords);
+  one[0].internal_date_ms = internal_date_ms;
+  RM_RETURN_IF_ERROR(append_many(db, bodies, writer, one));
+  RM_RETURN_IF_ERROR(one[0].status);
+  return std::make_pair(std::move(one[0].entry), one[0].uidvalidity);
+}
+
+Status MailboxStore::append_many(Database& db, BodyStore& bodies, AppendWriter& writer,
+                                 std::vector<AppendRequest>& requests) {
+  std::map<std::pair<std::string, std::string>, MailboxInfo> infos;  // read once, updated here
   rocksdb::WriteBatch batch;
-  batch.Put(db.handle(Family::kMailbox), mailbox_keys::entry_key(account, info->id, e.uid),
-            encode_message_entry(e));
-  add_segment_refs(db, batch, e.extents, +1);
-  put_info(db, batch, account, name, *info);
-  bodies.add_refs(e.extents);
-  if (Status s = db.write(batch, true); !s.ok()) {
-    bodies.release(e.extents, /*free_bytes=*/true);
-    return s;
+  std::vector<AppendRequest*> written;
+  bool wrote_bodies = false;
+  for (AppendRequest& r : requests) {
+    const auto key = std::make_pair(r.account, r.mailbox);
+    auto it = infos.find(key);
+    if (it == infos.end()) {
+      Result<MailboxInfo> info = existing(db, r.account, r.mailbox);
+      if (!info.ok()) {
+        r.status = info.status();
+        continue;
+      }
+      it = infos.emplace(key, *info).first;
+    }
+    MailboxInfo& info = it->second;
+    MessageEntry e;
+    e.modseq = info.highest_modseq + 1;
+    e.flags = r.flags;
+    e.keywords = std::move(r.keywords);
+    e.internal_date_ms = r.internal_date_ms;
+    e.size = r.body.size();
+    if (r.body.size() <= kAppendInlineBytesMax) {
+      e.inline_body = std::move(r.body);
+    } else {
+      Result<std::vector<BodyExtent>> extents = writer.write(r.body);
+      if (!extents.ok()) {
+        r.status = extents.status();
+        continue;
+      }
+      e.extents = std::move(*extents);
+      wrote_bodies = true;
+    }
+    e.uid = info.uidnext++;
+    info.highest_modseq = e.modseq;
+    ++info.messages;
+    info.bytes += e.size;
+    batch.Put(db.handle(Family::kMailbox), mailbox_keys::entry_key(r.account, info.id, e.uid),
+              encode_message_entry(e));
+    add_segment_refs(db, batch, e.extents, +1);
+    bodies.add_refs(e.extents);
+    r.uidvalidity = info.uidvalidity;
+    r.entry = std::move(e);
+    written.push_back(&r);
   }
-  return std::make_pair(without_body(e), info->uidvalidity);
+  if (written.empty()) {
+    return Status::Ok();
+  }
+  for (const auto& [key, info] : infos) {
+    put_info(db, batch, key.first, key.second, info);
+  }
+  Status status = wrote_bodies ? writer.sync() : Status::Ok();
+  if (status.ok()) {
+    status = db.write(batch, true);
+  }
+  for (AppendRequest* r : written) {
+    r->status = status;
+    if (!status.ok()) {
+      bodies.release(r->entry.extents, /*free_bytes=*/true);
+    }
+    r->entry = without_body(r->entry);
+  }
+  return status;
 }
 
 Result<CopyResult> MailboxStore::copy(Database& db, BodyStore& bodies, std::string_view account,

@@ -79,12 +79,29 @@ class AppendWriter {
  public:
   AppendWriter(BodyStore& bodies, uint64_t segment_bytes)
       : allocator_(bodies, segment_bytes), writer_(bodies) {}
-  // Writes and syncs `body`; its extents come back.
+  // Writes `body` (not yet synced); its extents come back.
   Result<std::vector<BodyExtent>> write(std::string_view body);
+  // Syncs what was written, then seals the segments the allocator left behind.
+  Status sync();
 
  private:
   BodyAllocator allocator_;
   SegmentWriter writer_;
+  std::vector<uint64_t> to_seal_;
+};
+
+// One message to APPEND (MailboxStore::append_many).
+struct AppendRequest {
+  std::string account;
+  std::string mailbox;
+  std::string body;
+  uint8_t flags = 0;
+  std::vector<std::string> keywords;
+  int64_t internal_date_ms = 0;
+  // Filled in: the status, the entry (with its UID, no body fields) and UIDVALIDITY.
+  Status status;
+  MessageEntry entry;
+  uint32_t uidvalidity = 0;
 };
 
 class MailboxStore {
@@ -124,6 +141,11 @@ class MailboxStore {
                                                           std::string_view body, uint8_t flags,
                                                           std::vector<std::string> keywords,
                                                           int64_t internal_date_ms);
+  // Many APPENDs (to any mailboxes) in one synced write: bodies first, then the entries.
+  // Each request gets its own status (NotFound for a missing mailbox); the result is the
+  // write's.
+  static Status append_many(Database& db, BodyStore& bodies, AppendWriter& writer,
+                            std::vector<AppendRequest>& requests);
   // COPY / MOVE: the copies share the bodies (a reference each). NotFound when `to` does
   // not exist.
   static Result<CopyResult> copy(Database& db, BodyStore& bodies, std::string_view account,

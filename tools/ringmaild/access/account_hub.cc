@@ -220,22 +220,55 @@ void AccountHub::expunge(const std::string& account, const std::string& name,
 void AccountHub::append(const std::string& account, const std::string& name, std::string body,
                         uint8_t flags, std::vector<std::string> keywords,
                         int64_t internal_date_ms, Done<std::pair<MessageEntry, uint32_t>> done) {
-  using Appended = std::pair<MessageEntry, uint32_t>;
-  auto shared_body = std::make_shared<std::string>(std::move(body));
-  on_lane<Appended>(
-      [this, account, name, shared_body, flags, keywords = std::move(keywords),
-       internal_date_ms]() mutable {
-        return MailboxStore::append(db_, bodies_, *append_writer_, account, name, *shared_body,
-                                    flags, std::move(keywords), internal_date_ms);
+  PendingAppend p;
+  p.request.account = account;
+  p.request.mailbox = name;
+  p.request.body = std::move(body);
+  p.request.flags = flags;
+  p.request.keywords = std::move(keywords);
+  p.request.internal_date_ms = internal_date_ms;
+  p.done = std::move(done);
+  appends_.push_back(std::move(p));
+  submit_appends();
+}
+
+void AccountHub::submit_appends() {
+  if (append_in_flight_ || appends_.empty()) {
+    return;
+  }
+  append_in_flight_ = true;
+  auto group = std::make_shared<std::vector<PendingAppend>>(std::move(appends_));
+  appends_.clear();
+  on_lane<bool>(
+      [this, group]() -> Result<bool> {
+        std::vector<AppendRequest> requests;
+        requests.reserve(group->size());
+        for (PendingAppend& p : *group) requests.push_back(std::move(p.request));
+        const Status status = MailboxStore::append_many(db_, bodies_, *append_writer_, requests);
+        for (size_t i = 0; i < requests.size(); ++i) (*group)[i].request = std::move(requests[i]);
+        if (!status.ok()) return status;
+        return true;
       },
-      [this, account, name, done = std::move(done)](Result<Appended> r) {
-        if (r.ok()) {
-          if (auto view = loaded(account, name)) {
-            view->apply_added({r->first}, r->first.uid + 1, r->first.modseq);
-            view->notify();
+      [this, group](Result<bool>) {
+        append_in_flight_ = false;
+        std::set<MailboxView*> changed;
+        for (PendingAppend& p : *group) {
+          const AppendRequest& r = p.request;
+          if (!r.status.ok()) continue;
+          if (auto view = loaded(r.account, r.mailbox)) {
+            view->apply_added({r.entry}, r.entry.uid + 1, r.entry.modseq);
+            changed.insert(view.get());
           }
         }
-        done(std::move(r));
+        for (MailboxView* view : changed) view->notify();
+        for (PendingAppend& p : *group) {
+          if (p.request.status.ok()) {
+            p.done(std::make_pair(std::move(p.request.entry), p.request.uidvalidity));
+          } else {
+            p.done(p.request.status);
+          }
+        }
+        submit_appends();
       });
 }
 

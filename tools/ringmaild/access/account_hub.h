@@ -97,6 +97,9 @@ class AccountHub {
   template <typename T>
   void on_lane(std::function<Result<T>()> job, std::function<void(Result<T>)> then);
   void on_lane_status(std::function<Status()> job, StatusDone then);
+  // APPENDs are written in groups: those that arrive while a group is on the lane go
+  // together in the next one (one fsync for many messages, from any sessions).
+  void submit_appends();
   void keep(const Key& key, std::shared_ptr<MailboxView> view);
   // Drops a deleted or renamed mailbox's view (its sessions are told it is gone).
   void forget(const Key& key);
@@ -108,6 +111,12 @@ class AccountHub {
   BodyStore& bodies_;
   const Options& options_;
   std::unique_ptr<AppendWriter> append_writer_;  // used by lane jobs only
+  struct PendingAppend {
+    AppendRequest request;
+    Done<std::pair<MessageEntry, uint32_t>> done;
+  };
+  std::vector<PendingAppend> appends_;
+  bool append_in_flight_ = false;
   std::map<Key, std::shared_ptr<MailboxView>> views_;
   std::list<Key> recent_;  // views kept loaded, most recently opened first
   std::map<Key, std::vector<Done<std::shared_ptr<MailboxView>>>> loading_;

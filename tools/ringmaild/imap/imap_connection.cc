@@ -30,6 +30,7 @@ constexpr size_t kOutputHighBytes = 1 << 20;  // stream FETCH output above this.
 constexpr size_t kOutputLowBytes = 256 << 10;  // ...and go on once it is below this
 constexpr size_t kFetchBatch = 256;            // stored messages read per lane job
 constexpr size_t kSaslBytesMax = 8192;
+constexpr size_t kPipelinedBytesMax = 1 << 20;  // held beyond one command while busy
 constexpr char kDelimiter = '/';
 
 std::string lower(std::string_view s) {
@@ -126,8 +127,17 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
 
   size_t on_data(Connection& conn, std::string_view input) override {
     conn_ = &conn;
-    if (busy_ || state_ == State::kLogout) {
+    if (state_ == State::kLogout) {
       return 0;
+    }
+    if (busy_) {
+      // Pipelined commands (a client may send dozens of APPENDs at once) wait in the
+      // reader, up to one largest command and a margin; beyond that the connection's own
+      // input bound applies.
+      const size_t held_max = size_t{options_.append_bytes_max} + kPipelinedBytesMax;
+      if (reader_.buffered_bytes() + input.size() > held_max) return 0;
+      reader_.feed(input);
+      return input.size();
     }
     reader_.feed(input);
     process();
@@ -288,6 +298,11 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
   // ---- dispatch ----
 
   void execute(imap::ImapCommand& cmd) {
+    if (appends_in_flight_ > 0 && cmd.kind != CommandKind::kAppend) {
+      held_ = std::move(cmd);  // runs once the APPENDs before it are answered
+      busy_ = true;
+      return;
+    }
     const imap::CommandInfo& info = imap::command_info(cmd.kind);
     const uint32_t need = state_ == State::kNotAuthenticated ? imap::kInNotAuthenticated
                           : state_ == State::kAuthenticated  ? imap::kInAuthenticated
@@ -768,52 +783,72 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
     return out;
   }
 
+  // APPENDs do not wait for each other: a client that pipelines many gets them written
+  // together (the hub's group commit); their answers still go out in order. Any other
+  // command waits until the APPENDs before it are answered.
+  struct AppendJob {
+    std::string tag;
+    size_t pending = 0;
+    uint32_t uidvalidity = 0;
+    std::vector<uint32_t> uids;
+    std::string failure;  // the first failure's answer
+  };
+
   void cmd_append(imap::ImapCommand& cmd) {
-    busy_ = true;
-    auto pending = std::make_shared<std::vector<imap::AppendMessage>>(std::move(cmd.append));
-    // The data views point into the reader's command, which the next next() replaces: copy.
-    auto bodies = std::make_shared<std::vector<std::string>>();
-    for (const imap::AppendMessage& m : *pending) {
+    auto job = std::make_shared<AppendJob>();
+    job->tag = cmd.tag;
+    std::vector<std::string> bodies;  // copies: the data views point into the reader's buffer
+    for (const imap::AppendMessage& m : cmd.append) {
       if (m.data.empty()) {
-        done(cmd.tag, "NO [CANNOT] Cannot store an empty message");
+        tagged(cmd.tag, "NO [CANNOT] Cannot store an empty message");
         return;
       }
-      bodies->push_back(with_crlf(m.data));
+      uint64_t ignored = 0;
+      if (auto view = hub().loaded(account_, cmd.mailbox);
+          view && !view->keyword_bits(m.flags.keywords, ignored)) {
+        tagged(cmd.tag, "NO [LIMIT] Too many keywords in this mailbox");
+        return;
+      }
+      bodies.push_back(with_crlf(m.data));
     }
-    append_next(cmd.tag, cmd.mailbox, pending, bodies, 0, 0, {});
+    job->pending = bodies.size();
+    ++appends_in_flight_;
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      const imap::AppendMessage& m = cmd.append[i];
+      const int64_t date_ms = m.date ? m.date->unix_s * 1000 : unix_ms();
+      hub().append(account_, cmd.mailbox, std::move(bodies[i]), store_flags(m.flags.system),
+                   m.flags.keywords, date_ms,
+                   [this, alive = alive_, job](Result<std::pair<MessageEntry, uint32_t>> r) {
+                     if (*alive) append_done(*job, std::move(r));
+                   });
+    }
   }
 
-  void append_next(const std::string& tag, const std::string& mailbox,
-                   std::shared_ptr<std::vector<imap::AppendMessage>> msgs,
-                   std::shared_ptr<std::vector<std::string>> bodies, size_t i,
-                   uint32_t uidvalidity, std::vector<uint32_t> uids) {
-    if (i == msgs->size()) {
-      std::sort(uids.begin(), uids.end());
-      done(tag, "OK [APPENDUID " + std::to_string(uidvalidity) + " " +
-                    imap::format_sequence_set(uids) + "] APPEND completed");
-      return;
+  void append_done(AppendJob& job, Result<std::pair<MessageEntry, uint32_t>> r) {
+    if (!r.ok()) {
+      if (job.failure.empty()) {
+        job.failure = r.status().code() == StatusCode::kNotFound ? "NO [TRYCREATE] No such mailbox"
+                                                                 : status_text(r.status());
+      }
+    } else {
+      job.uids.push_back(r->first.uid);
+      job.uidvalidity = r->second;
     }
-    const imap::AppendMessage& m = (*msgs)[i];
-    uint64_t ignored = 0;
-    if (auto view = hub().loaded(account_, mailbox); view && !view->keyword_bits(m.flags.keywords, ignored)) {
-      done(tag, "NO [LIMIT] Too many keywords in this mailbox");
-      return;
+    if (--job.pending > 0) return;
+    if (job.failure.empty()) {
+      std::sort(job.uids.begin(), job.uids.end());
+      tagged(job.tag, "OK [APPENDUID " + std::to_string(job.uidvalidity) + " " +
+                          imap::format_sequence_set(job.uids) + "] APPEND completed");
+    } else {
+      tagged(job.tag, job.failure);
     }
-    const int64_t date_ms = m.date ? m.date->unix_s * 1000 : unix_ms();
-    hub().append(account_, mailbox, std::move((*bodies)[i]), store_flags(m.flags.system),
-                 m.flags.keywords, date_ms,
-                 [this, alive = alive_, tag, mailbox, msgs, bodies, i,
-                  uids = std::move(uids)](Result<std::pair<MessageEntry, uint32_t>> r) mutable {
-                   if (!*alive) return;
-                   if (!r.ok()) {
-                     done(tag, r.status().code() == StatusCode::kNotFound
-                                   ? "NO [TRYCREATE] No such mailbox"
-                                   : status_text(r.status()));
-                     return;
-                   }
-                   uids.push_back(r->first.uid);
-                   append_next(tag, mailbox, msgs, bodies, i + 1, r->second, std::move(uids));
-                 });
+    if (--appends_in_flight_ == 0 && held_) {
+      imap::ImapCommand held = std::move(*held_);
+      held_.reset();
+      busy_ = false;
+      execute(held);
+      if (!busy_) resume();
+    }
   }
 
   // ---- selected state ----
@@ -1385,6 +1420,8 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
   uint64_t synced_modseq_ = 0;
   std::vector<uint32_t> saved_;  // SEARCHRES "$" (UIDs)
   std::unique_ptr<FetchJob> fetch_;
+  uint32_t appends_in_flight_ = 0;          // APPEND commands not yet answered
+  std::optional<imap::ImapCommand> held_;   // the command waiting for them
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
