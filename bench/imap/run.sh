@@ -30,6 +30,8 @@
 #   ANCHORS         where imap-load and imap-idle-mem are (default ../shared/anchors from the
 #                   repo root); IMAP_LOAD and IMAP_IDLE_MEM override each tool
 #   ROUNDS          rounds, the table shows the median (default 3)
+#   IDLE_ROUNDS     rounds of the idle measurement (default 1: memory per connection hardly
+#                   varies, and ringmaild's 2,000 Argon2id logins take ~40-130 s each round)
 #   TESTS           which measurements (default "append pop3 imap idle")
 #   CLIENTS         POP3 clients, one user each (default 20)
 #   MESSAGES        sets POP3_MESSAGES, IMAP_MESSAGES and APPEND_MESSAGES at once
@@ -61,6 +63,7 @@ ringmaild_src=${RINGMAILD:-$root/build/release/tools/ringmaild}
 ringmail_src=${RINGMAIL:-$root/build/release/tools/ringmail}
 binary_wait=${BINARY_WAIT:-600}
 rounds=${ROUNDS:-3}
+idle_rounds=${IDLE_ROUNDS:-1}
 tests=${TESTS:-"append pop3 imap idle"}
 clients=${CLIENTS:-20}
 pop3_messages=${POP3_MESSAGES:-${MESSAGES:-1000}}
@@ -83,7 +86,7 @@ note() { echo "run.sh: $*" >&2; }
 for t in "$imap_load" "$idle_mem"; do
   [[ -f $t ]] || die "$t not found (set ANCHORS, IMAP_LOAD or IMAP_IDLE_MEM)"
 done
-for v in rounds clients pop3_messages imap_messages append_clients append_messages size connections shards binary_wait; do
+for v in rounds idle_rounds clients pop3_messages imap_messages append_clients append_messages size connections shards binary_wait; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number (is '${!v}')"
 done
 ((rounds >= 1 && clients >= 1 && connections >= 1 && append_clients >= 1)) || die "ROUNDS, CLIENTS, CONNECTIONS and APPEND_CLIENTS must be >= 1"
@@ -410,7 +413,9 @@ order() {  # ROUND -> the servers in this round's order
 for t in $tests; do
   [[ $t == pop3 || $t == imap || $t == idle ]] && [[ ${#failures[@]} -gt 0 ]] &&
     [[ " ${failures[*]}" == *populate* ]] && { note "skipping $t: populating failed"; continue; }
-  for ((r = 1; r <= rounds; r++)); do
+  n=$rounds
+  [[ $t == idle ]] && n=$idle_rounds
+  for ((r = 1; r <= n; r++)); do
     for s in $(order "$r"); do
       note "$t round $r: $s"
       "run_$t" "$s" "$r"
@@ -436,7 +441,7 @@ echo "  process_min_avail = 2, client_limit = 1000; imap/pop3 service_count = 10
 echo "  PLAIN passwords in a passwd-file; Maildir; default mail_fsync (optimized)"
 echo "- ringmaild: $ringmaild_src (copied at the start; $(stat -c %y "$ringmaild_src" | cut -d. -f1)),"
 echo "  repo at $commit; shards $shards (0: one per CPU); Argon2id passwords; log level $log_level"
-echo "- $size-byte messages; $rounds round(s), servers alternating (order flipped each round);"
+echo "- $size-byte messages; $rounds round(s) ($idle_rounds for idle), servers alternating (order flipped each round);"
 echo "  APPEND: $append_clients connections x $append_messages messages; POP3: $clients clients x $pop3_messages"
 echo "  messages; IMAP: 1 client, $imap_messages messages; idle: $connections connections over $clients users"
 echo "- JSON lines: $json_out"
