@@ -100,7 +100,9 @@ struct FetchJob {
   imap::FetchArgs args;
   bool uid = false;
   std::vector<std::pair<uint32_t, uint32_t>> targets;  // (sequence number, UID)
-  size_t next = 0;
+  size_t next = 0;                   // the next target to read (or format)
+  bool reading = false;              // a batch is being read on the lane
+  std::optional<std::string> ready;  // a formatted batch waiting for the output to drain
   bool failed_cte = false;
 };
 
@@ -1265,7 +1267,9 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
     return o;
   }
 
-  // Sends the next batches until the output is full or the FETCH is done.
+  // Sends the FETCH responses in batches. Messages that need the store are read a batch at
+  // a time on the lane while the previous batch goes out (double buffering); above
+  // kOutputHighBytes of unsent output the session waits for the socket to drain.
   void continue_fetch() {
     if (!fetch_ || !view_) return;
     FetchJob& job = *fetch_;
@@ -1289,34 +1293,53 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
       finish_fetch();
       return;
     }
-    if (job.next >= job.targets.size()) {
-      finish_fetch();
+    if (job.ready && conn_->output_bytes() <= kOutputHighBytes) {
+      write(*job.ready);
+      job.ready.reset();
+    }
+    if (!job.reading && !job.ready && job.next < job.targets.size()) {
+      read_fetch_batch();
+    }
+    if (job.ready) {
+      conn_->notify_when_drained(kOutputLowBytes);
       return;
     }
+    if (!job.reading && job.next >= job.targets.size()) {
+      finish_fetch();
+    }
+  }
+
+  void read_fetch_batch() {
+    FetchJob& job = *fetch_;
     std::vector<uint32_t> uids;
+    const size_t begin = job.next;
     const size_t end = std::min(job.targets.size(), job.next + kFetchBatch);
-    for (size_t i = job.next; i < end; ++i) uids.push_back(job.targets[i].second);
+    for (size_t i = begin; i < end; ++i) uids.push_back(job.targets[i].second);
+    job.next = end;
+    job.reading = true;
     AccountHub::MimeFunction mime;
     if (fetch_needs_structure(job.args)) mime = mime_structure_of;
     hub().read(account_, view_->name(), std::move(uids), true, std::move(mime),
-               [this, alive = alive_, end](Result<std::vector<StoredMessage>> r) {
+               [this, alive = alive_, begin, end](Result<std::vector<StoredMessage>> r) {
                  if (!*alive || !fetch_ || !view_) return;
+                 fetch_->reading = false;
                  if (!r.ok()) {
+                   const std::string tag = fetch_->tag;
                    fetch_.reset();
-                   done(fetch_tag_or_star(), status_text(r.status()));
+                   done(tag, status_text(r.status()));
                    return;
                  }
-                 write_fetch_batch(*r, end);
+                 fetch_->ready = format_fetch_batch(*r, begin, end);
+                 continue_fetch();
                });
   }
 
-  std::string fetch_tag_or_star() const { return fetch_ ? fetch_->tag : std::string("*"); }
-
-  void write_fetch_batch(const std::vector<StoredMessage>& stored, size_t end) {
+  std::string format_fetch_batch(const std::vector<StoredMessage>& stored, size_t begin,
+                                 size_t end) {
     FetchJob& job = *fetch_;
     std::string out;
     size_t s = 0;
-    for (size_t i = job.next; i < end; ++i) {
+    for (size_t i = begin; i < end; ++i) {
       const auto [seq, uid] = job.targets[i];
       const MessageMeta* m = view_->find(uid);
       if (!m) continue;
@@ -1327,13 +1350,7 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
         job.failed_cte = true;
       }
     }
-    job.next = end;
-    write(out);
-    if (conn_->output_bytes() > kOutputHighBytes) {
-      conn_->notify_when_drained(kOutputLowBytes);
-      return;
-    }
-    continue_fetch();
+    return out;
   }
 
   void finish_fetch() {

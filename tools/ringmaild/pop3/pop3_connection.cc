@@ -1,5 +1,7 @@
 #include "tools/ringmaild/pop3/pop3_connection.h"
 
+#include <unordered_map>
+
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/reactor/shard.h"
@@ -9,6 +11,9 @@
 
 namespace rm {
 namespace {
+
+constexpr size_t kReadAheadMessages = 32;
+constexpr uint64_t kReadAheadBytes = 512 << 10;
 
 class Pop3Connection final : public ConnectionHandler {
  public:
@@ -78,7 +83,7 @@ class Pop3Connection final : public ConnectionHandler {
   void run_actions() {
     while (!busy_) {
       std::optional<pop3::Pop3Action> action = session_.next_action();
-      if (!action) return;
+      if (!action) break;
       switch (action->kind) {
         case pop3::Pop3ActionKind::kAuthenticate:
           authenticate(action->user, action->password);
@@ -101,6 +106,7 @@ class Pop3Connection final : public ConnectionHandler {
           return;
       }
     }
+    flush();  // answers given without waiting (a message read ahead)
   }
 
   std::string client_ip() const {
@@ -166,9 +172,11 @@ class Pop3Connection final : public ConnectionHandler {
                  std::vector<pop3::Pop3MessageInfo> listing;
                  const std::string prefix = std::to_string((*view)->uidvalidity()) + "-";
                  uids_.clear();
+                 sizes_.clear();
                  for (const MessageMeta& m : (*view)->messages()) {
                    listing.push_back({m.size, prefix + std::to_string(m.uid)});
                    uids_.push_back(m.uid);
+                   sizes_.push_back(m.size);
                  }
                  session_.on_auth_result(pop3::Pop3AuthResult::kOk, std::move(listing));
                  resume();
@@ -176,23 +184,53 @@ class Pop3Connection final : public ConnectionHandler {
     });
   }
 
+  // RETR/TOP: from the read-ahead when it has the message, else one lane job reads it and
+  // the next few (clients retrieve in order, one command at a time: this saves a lane
+  // round trip per message).
   void fetch(uint32_t number) {
     if (number == 0 || number > uids_.size()) {
       session_.on_message_failed(pop3::Pop3FetchError::kGone);
       return;
     }
+    const uint32_t uid = uids_[number - 1];
+    if (auto it = ahead_.find(uid); it != ahead_.end()) {
+      const std::string body = std::move(it->second);
+      ahead_bytes_ -= body.size();
+      ahead_.erase(it);
+      session_.on_message(body);
+      return;
+    }
+    ahead_.clear();
+    ahead_bytes_ = 0;
+    std::vector<uint32_t> wanted;
+    uint64_t bytes = 0;
+    for (size_t i = number - 1; i < uids_.size() && wanted.size() < kReadAheadMessages; ++i) {
+      const uint64_t size = i < sizes_.size() ? sizes_[i] : 0;
+      if (!wanted.empty() && bytes + size > kReadAheadBytes) break;
+      wanted.push_back(uids_[i]);
+      bytes += size;
+    }
     busy_ = true;
     service_.hub(*shard_).read(
-        account_, std::string(kInbox), {uids_[number - 1]}, true, nullptr,
-        [this, alive = alive_](Result<std::vector<StoredMessage>> r) {
+        account_, std::string(kInbox), std::move(wanted), true, nullptr,
+        [this, alive = alive_, uid](Result<std::vector<StoredMessage>> r) {
           if (!*alive) return;
           if (!r.ok()) {
             session_.on_message_failed(pop3::Pop3FetchError::kTemporary);
-          } else if (r->empty()) {
-            session_.on_message_failed(pop3::Pop3FetchError::kGone);
-          } else {
-            session_.on_message((*r)[0].body);
+            resume();
+            return;
           }
+          bool found = false;
+          for (StoredMessage& m : *r) {
+            if (m.entry.uid == uid) {
+              session_.on_message(m.body);
+              found = true;
+            } else {
+              ahead_bytes_ += m.body.size();
+              ahead_.emplace(m.entry.uid, std::move(m.body));
+            }
+          }
+          if (!found) session_.on_message_failed(pop3::Pop3FetchError::kGone);
           resume();
         });
   }
@@ -219,6 +257,9 @@ class Pop3Connection final : public ConnectionHandler {
   bool busy_ = false;
   std::string account_;
   std::vector<uint32_t> uids_;  // the maildrop: message number - 1 -> UID
+  std::vector<uint64_t> sizes_;
+  std::unordered_map<uint32_t, std::string> ahead_;  // UID -> message read ahead
+  uint64_t ahead_bytes_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
