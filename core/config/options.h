@@ -87,6 +87,7 @@ struct AccessOptions {
   uint32_t append_bytes_max = 52428800;     // APPENDLIMIT
   uint32_t errors_max = 20;                 // bad commands before the session is closed
   uint32_t mailbox_messages_max = 1000000;  // messages per mailbox (APPEND/COPY: NO [LIMIT])
+  uint32_t login_cache_ms = 600000;  // a login that passed skips Argon2id this long; 0: off
 };
 
 struct StoreOptions {

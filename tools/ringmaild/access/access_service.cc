@@ -16,7 +16,11 @@ AccessService::AccessService(const Options& options, Runtime& runtime, Database&
                              BodyStore& bodies, SmtpService& smtp,
                              std::shared_ptr<TlsContext> tls)
     : options_(options), runtime_(runtime), db_(db), bodies_(bodies), smtp_(smtp),
-      tls_(std::move(tls)), hubs_(static_cast<size_t>(runtime.shard_count())) {}
+      tls_(std::move(tls)), hubs_(static_cast<size_t>(runtime.shard_count())) {
+  for (int i = 0; i < runtime.shard_count(); ++i) {
+    login_caches_.push_back(std::make_unique<LoginCache>(options.access.login_cache_ms));
+  }
+}
 
 // The runtime has stopped (shards and lanes joined) before this runs.
 AccessService::~AccessService() = default;
@@ -77,14 +81,21 @@ void AccessService::verify_on_lane(Shard& shard, const std::string& client_ip,
                                    const std::string& account, const std::string& password,
                                    LoginDone done) {
   const std::string* known = smtp_.directory(shard).password_hash(account);
+  LoginCache& cache = *login_caches_[static_cast<size_t>(shard.index())];
+  if (known != nullptr && cache.fresh(account, password, *known, monotonic_ms())) {
+    shard.defer([done = std::move(done), account] { done(LoginOutcome::kOk, account, 0); });
+    return;
+  }
   Shard* here = &shard;
   auto shared_done = std::make_shared<LoginDone>(std::move(done));
   Status queued = shard.run_blocking([this, here, client_ip, account, password, shared_done,
                                       hash = known ? *known : decoy_password_hash(),
                                       exists = known != nullptr] {
     const bool ok = verify_password(hash, password) && exists;
-    here->complete_from_lane([this, here, client_ip, account, shared_done, ok] {
+    here->complete_from_lane([this, here, client_ip, account, password, hash, shared_done, ok] {
       if (ok) {
+        login_caches_[static_cast<size_t>(here->index())]->remember(account, password, hash,
+                                                                    monotonic_ms());
         (*shared_done)(LoginOutcome::kOk, account, 0);
       } else {
         report_failure(*here, client_ip, account, std::move(*shared_done));

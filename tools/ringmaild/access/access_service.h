@@ -21,6 +21,7 @@
 #include "store/db/database.h"
 #include "tls/tls_context.h"
 #include "tools/ringmaild/access/account_hub.h"
+#include "tools/ringmaild/access/login_cache.h"
 
 namespace rm {
 
@@ -73,6 +74,7 @@ class AccessService {
   SmtpService& smtp_;
   std::shared_ptr<TlsContext> tls_;
   std::vector<std::unique_ptr<AccountHub>> hubs_;  // [i]: made and used by shard i only
+  std::vector<std::unique_ptr<LoginCache>> login_caches_;  // [i]: shard i's
 };
 
 }  // namespace rm
