@@ -139,8 +139,9 @@ struct SrsConfigOptions {
   // The first signs, all are accepted (rotation: put the new one first). Empty: one secret
   // generated at first start and kept in DATA/srs.secret (as postsrsd makes its secret file).
   std::vector<std::string> secrets;
-  std::string domain;          // in SRS addresses; "" = the first server.local_domains entry,
-                               // or server.hostname when there is none
+  // In SRS addresses; "" = the first server.local_domains entry but "localhost", else
+  // server.hostname. Needs an MX (or A) record to this server and SPF allowing it.
+  std::string domain;
   uint32_t max_age_days = 21;  // bounces to older SRS addresses are refused
 };
 

@@ -104,6 +104,8 @@ TEST(SrsPolicyTest, DomainDefaults) {
   EXPECT_EQ(srs_domain("Srs.Example", {"a.example"}, "mx.example"), "srs.example");
   EXPECT_EQ(srs_domain("", {"A.example", "b.example"}, "mx.example"), "a.example");
   EXPECT_EQ(srs_domain("", {}, "mx.example"), "mx.example");
+  EXPECT_EQ(srs_domain("", {"localhost"}, "MX.example"), "mx.example");
+  EXPECT_EQ(srs_domain("", {"LocalHost", "b.example"}, "mx.example"), "b.example");
 }
 
 }  // namespace

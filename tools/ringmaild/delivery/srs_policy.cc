@@ -50,7 +50,13 @@ std::string srs_domain(const std::string& configured, const std::vector<std::str
   if (!configured.empty()) {
     return lower_ascii(configured);
   }
-  return lower_ascii(local_domains.empty() ? hostname : local_domains.front());
+  // "localhost" (the default local domain) is no address anyone can send a bounce to.
+  for (const std::string& domain : local_domains) {
+    if (lower_ascii(domain) != "localhost") {
+      return lower_ascii(domain);
+    }
+  }
+  return lower_ascii(hostname);
 }
 
 }  // namespace rm

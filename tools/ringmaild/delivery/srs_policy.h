@@ -52,8 +52,8 @@ class SrsPolicy {
   std::vector<std::string> our_domains_;  // lower case
 };
 
-// The SRS domain from the options: srs.domain, else the first server.local_domains entry,
-// else server.hostname.
+// The SRS domain from the options: srs.domain, else the first server.local_domains entry
+// that is not "localhost", else server.hostname.
 std::string srs_domain(const std::string& configured, const std::vector<std::string>& local_domains,
                        const std::string& hostname);
 
