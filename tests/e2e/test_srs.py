@@ -37,7 +37,8 @@ class SrsTest(unittest.TestCase):
         # No srs.secrets: A makes DATA/srs.secret at first start, as postsrsd does.
         cls.a = Server({"queue": FAST_RETRY, "srs": {"domain": "a.test"}, "relay": {
             "transport_map": ["b.test=127.0.0.1:%d" % cls.b_port,
-                              "elsewhere.test=127.0.0.1:%d" % cls.elsewhere_port],
+                              "elsewhere.test=127.0.0.1:%d" % cls.elsewhere_port,
+                              "first.test=127.0.0.1:%d" % cls.elsewhere_port],
             "dns_servers": "127.0.0.1:9"}}).start()
         cls.a.cli("domain", "add", "a.test")
         cls.a.cli("user", "add", "local@a.test", input="local-secret\n")
@@ -87,6 +88,16 @@ class SrsTest(unittest.TestCase):
         self.assertEqual(sender, "")
         self.assertEqual(recipients, ["sender@elsewhere.test"])
         self.a.wait_for(lambda: not self.a.queue(), what="an empty queue")
+
+    def test_second_forwarder_writes_srs1_and_bounces_go_to_the_first(self):
+        first = "SRS0=HHHH=TT=origin.test=alice@first.test"  # first.test signed it, not us
+        self.send(first, ["fwd@a.test"], message("second hop", first, "fwd@a.test"))
+        srs1, _, _ = self.received(self.b, "second hop")
+        self.assertRegex(srs1, r"^SRS1=[A-Za-z0-9+/]{4}=first\.test==HHHH=TT=origin\.test=alice@a\.test$")
+        self.assertEqual(self.send("", [srs1], message("srs1 bounce", "", srs1)), {})
+        sender, recipients, _ = self.received(self.elsewhere, "srs1 bounce")
+        self.assertEqual(sender, "")
+        self.assertEqual(recipients, [first])
 
     def test_srs_address_is_case_insensitive(self):
         srs = self.forward("case")

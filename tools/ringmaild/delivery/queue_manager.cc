@@ -268,7 +268,12 @@ void QueueManager::begin(const std::shared_ptr<Attempt>& att) {
         forwarded = true;
       }
     }
-    const std::vector<DeliveryTarget> targets = resolve_address(dir, address);
+    // The address an SRS bounce goes back to keeps its case (the resolver lower-cases; local
+    // parts elsewhere may be case-sensitive).
+    const std::vector<DeliveryTarget> targets =
+        address != r.address && !is_local_address(dir, address)
+            ? std::vector<DeliveryTarget>{{DeliveryTarget::Kind::kRemote, address, ""}}
+            : resolve_address(dir, address);
     if (targets.empty()) {
       att->permanent(i, "550 5.1.1 <" + address + ">: Recipient address rejected: User unknown");
       continue;
