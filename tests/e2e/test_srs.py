@@ -136,6 +136,39 @@ class SrsTest(unittest.TestCase):
         self.assertEqual(recipients, ["someone@b.test"])
 
 
+class SrsRestartTest(unittest.TestCase):
+    def test_secret_file_is_kept_across_restarts(self):
+        b_port, home_port = free_port(), free_port()
+        b, home = Sink(b_port), Sink(home_port)
+        config = {"queue": FAST_RETRY, "srs": {"domain": "a.test"}, "relay": {
+            "transport_map": ["b.test=127.0.0.1:%d" % b_port, "elsewhere.test=127.0.0.1:%d" % home_port],
+            "dns_servers": "127.0.0.1:9"}}
+        first = Server(config)
+        second = None
+        try:
+            first.start()
+            first.cli("domain", "add", "a.test")
+            first.cli("alias", "add", "fwd@a.test", "user@b.test")
+            with smtplib.SMTP("127.0.0.1", first.ports["smtp"], timeout=10) as s:
+                s.sendmail("sender@elsewhere.test", ["fwd@a.test"],
+                           message("before restart", "sender@elsewhere.test", "fwd@a.test"))
+            srs = envelope(first.wait_for(lambda: b.messages(), what="the forwarded message")[0])[0]
+            self.assertTrue(srs.startswith("SRS0="), srs)
+            self.assertEqual(first.stop(), 0)
+            second = Server(config, data_dir=first.data).start()
+            with smtplib.SMTP("127.0.0.1", second.ports["smtp"], timeout=10) as s:
+                self.assertEqual(s.sendmail("", [srs], message("after restart", "", srs)), {})
+            path = second.wait_for(lambda: home.messages(), what="the bounce at the sender")[0]
+            self.assertEqual(envelope(path)[1], ["sender@elsewhere.test"])
+            self.assertEqual(second.stop(), 0)
+        finally:
+            if second:
+                second.cleanup()
+            first.cleanup()
+            b.stop()
+            home.stop()
+
+
 class SrsDisabledTest(unittest.TestCase):
     def test_no_rewriting_and_no_srs_recipients_when_disabled(self):
         sink_port = free_port()

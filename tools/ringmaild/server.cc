@@ -58,36 +58,11 @@ Result<std::shared_ptr<TlsContext>> open_tls(const Options& options, const Serve
   return TlsContext::create_server(cert, key);
 }
 
-// DATA/srs.secret: one secret a line, the first signs (like postsrsd's secret file). Made
-// with 32 random bytes on first start, so that forwarding works without configuration and the
-// addresses stay valid across restarts.
-Result<std::vector<std::string>> srs_secret_file(const std::string& path) {
+// One secret a line; blank lines and trailing spaces are ignored.
+Result<std::vector<std::string>> read_srs_secrets(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    if (errno != ENOENT) {
-      return Status::FromErrno("open " + path, errno);
-    }
-    unsigned char bytes[32];
-    if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
-      return Status::FromErrno("getrandom", errno);
-    }
-    const std::string secret =
-        base64_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-    const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return Status::FromErrno("create " + tmp, errno);
-    }
-    const std::string line = secret + "\n";
-    const bool written =
-        ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-        ::fsync(fd) == 0;
-    const int saved = errno;
-    ::close(fd);
-    if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
-      return Status::FromErrno("write " + path, written ? errno : saved);
-    }
-    return std::vector<std::string>{secret};
+    return Status::FromErrno("open " + path, errno);
   }
   std::vector<std::string> secrets;
   for (std::string line; std::getline(in, line) && secrets.size() < srs::kSecretsMax;) {
@@ -102,6 +77,35 @@ Result<std::vector<std::string>> srs_secret_file(const std::string& path) {
     return Status::InvalidArgument(path + " holds no SRS secret");
   }
   return secrets;
+}
+
+// DATA/srs.secret: one secret a line, the first signs (like postsrsd's secret file). Made
+// with 32 random bytes on first start, so that forwarding works without configuration and the
+// addresses stay valid across restarts.
+Result<std::vector<std::string>> srs_secret_file(const std::string& path) {
+  if (::access(path.c_str(), F_OK) == 0 || errno != ENOENT) {
+    return read_srs_secrets(path);
+  }
+  unsigned char bytes[32];
+  if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    return Status::FromErrno("getrandom", errno);
+  }
+  const std::string secret =
+      base64_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::FromErrno("create " + tmp, errno);
+  }
+  const std::string line = secret + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                       ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::FromErrno("write " + path, written ? errno : saved);
+  }
+  return std::vector<std::string>{secret};
 }
 
 // The SRS policy (null when srs.enabled is false).
