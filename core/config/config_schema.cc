@@ -1,9 +1,9 @@
 #include "core/config/config_schema.h"
-#include "core/net/cidr.h"
 
 #include <arpa/inet.h>
 
 #include "core/base/log.h"
+#include "core/net/cidr.h"
 
 namespace rm {
 namespace {
@@ -43,12 +43,29 @@ std::string check_protocol_token(std::string_view value) {
   return "";
 }
 
+// "" (a default computed at start) or a protocol token.
+std::string check_optional_token(std::string_view value) {
+  return value.empty() ? "" : check_protocol_token(value);
+}
+
+// An HMAC key for SRS: what proto/srs accepts (1..1024 bytes).
+std::string check_srs_secret(std::string_view value) {
+  if (value.empty() || value.size() > 1024) {
+    return "an SRS secret must have 1 to 1024 bytes";
+  }
+  return "";
+}
+
 std::string check_bare_line_policy(std::string_view value) {
-  return value == "reject" || value == "normalize" ? "" : "'" + std::string(value) + "' must be reject or normalize";
+  return value == "reject" || value == "normalize"
+             ? ""
+             : "'" + std::string(value) + "' must be reject or normalize";
 }
 
 std::string check_cidr(std::string_view value) {
-  return Cidr::parse(value) ? "" : "'" + std::string(value) + "' is not an address or network (e.g. 10.0.0.0/8)";
+  return Cidr::parse(value)
+             ? ""
+             : "'" + std::string(value) + "' is not an address or network (e.g. 10.0.0.0/8)";
 }
 
 std::string check_tls_policy(std::string_view value) {
@@ -201,6 +218,12 @@ constexpr ConfigField kSchema[] = {
     Uint32(RM_KEY(relay.destination_concurrency_max), 1, 10000),
     Uint32(RM_KEY(relay.connection_idle_ms), 0, 3600000),
     String(RM_KEY(relay.helo_name)),
+
+    Section("srs"),
+    Bool(RM_KEY(srs.enabled)),
+    StringList(RM_KEY(srs.secrets), check_srs_secret),
+    String(RM_KEY(srs.domain), check_optional_token),
+    Uint32(RM_KEY(srs.max_age_days), 1, 1023),  // 10-bit day stamps wrap after 1024 days
 
     Section("store"),
     Uint32(RM_KEY(store.min_free_mib), 0, 1048576),

@@ -19,16 +19,16 @@ struct ListenerOptions {
 };
 
 struct RuntimeOptions {
-  uint32_t shards = 0;                    // reactor threads; 0 = one per CPU we may run on
-  bool pin_threads = true;                // pin shard N to the Nth allowed CPU
-  uint32_t ring_entries = 1024;           // submission queue entries per shard
-  uint32_t cq_entries = 16384;            // completion queue entries (never overflows)
-  uint32_t recv_buffer_count = 1024;      // provided buffers per shard (a power of two)
-  uint32_t recv_buffer_size = 16384;      // bytes per provided buffer
+  uint32_t shards = 0;                         // reactor threads; 0 = one per CPU we may run on
+  bool pin_threads = true;                     // pin shard N to the Nth allowed CPU
+  uint32_t ring_entries = 1024;                // submission queue entries per shard
+  uint32_t cq_entries = 16384;                 // completion queue entries (never overflows)
+  uint32_t recv_buffer_count = 1024;           // provided buffers per shard (a power of two)
+  uint32_t recv_buffer_size = 16384;           // bytes per provided buffer
   uint32_t cross_shard_queue_capacity = 4096;  // tasks per ordered shard pair
   uint32_t blocking_queue_capacity = 4096;     // jobs waiting for a shard's blocking lane
-  uint32_t timer_tick_ms = 10;            // deadline granularity
-  uint32_t shutdown_drain_ms = 10000;     // time open sessions get to finish on SIGTERM
+  uint32_t timer_tick_ms = 10;                 // deadline granularity
+  uint32_t shutdown_drain_ms = 10000;          // time open sessions get to finish on SIGTERM
 };
 
 struct LogOptions {
@@ -37,8 +37,8 @@ struct LogOptions {
 };
 
 struct LimitOptions {
-  uint32_t connections_max = 20000;          // per server, all listeners together
-  uint32_t input_buffer_bytes_max = 65536;   // unparsed input held per connection
+  uint32_t connections_max = 20000;            // per server, all listeners together
+  uint32_t input_buffer_bytes_max = 65536;     // unparsed input held per connection
   uint32_t output_buffer_bytes_max = 4194304;  // unsent output held per connection
 };
 
@@ -53,34 +53,34 @@ struct ListenersOptions {
 };
 
 struct ServerOptions {
-  std::string hostname = "localhost";                     // name in greetings and Received
+  std::string hostname = "localhost";                      // name in greetings and Received
   std::vector<std::string> local_domains = {"localhost"};  // domains delivered here
 };
 
 struct SmtpOptions {
-  uint32_t message_bytes_max = 52428800;   // SIZE, announced and enforced (552 5.3.4)
-  uint32_t recipients_max = 1000;          // per message (452 4.5.3)
-  uint32_t errors_max = 20;                // refused commands before 421 and close
-  uint32_t connections_per_ip_max = 50;    // simultaneous sessions from one client (421)
-  uint32_t line_bytes_max = 2048;          // command line, CRLF included (500 5.5.2)
-  uint32_t greeting_delay_ms = 0;          // wait before 220; input meanwhile: 554 (early talker)
-  uint32_t command_timeout_ms = 300000;    // RFC 5321 §4.5.3.2: 5 minutes
-  uint32_t data_timeout_ms = 180000;       // between DATA blocks: 3 minutes
+  uint32_t message_bytes_max = 52428800;    // SIZE, announced and enforced (552 5.3.4)
+  uint32_t recipients_max = 1000;           // per message (452 4.5.3)
+  uint32_t errors_max = 20;                 // refused commands before 421 and close
+  uint32_t connections_per_ip_max = 50;     // simultaneous sessions from one client (421)
+  uint32_t line_bytes_max = 2048;           // command line, CRLF included (500 5.5.2)
+  uint32_t greeting_delay_ms = 0;           // wait before 220; input meanwhile: 554 (early talker)
+  uint32_t command_timeout_ms = 300000;     // RFC 5321 §4.5.3.2: 5 minutes
+  uint32_t data_timeout_ms = 180000;        // between DATA blocks: 3 minutes
   std::string bare_line_policy = "reject";  // bare CR/LF in DATA or commands: reject, normalize
   bool vrfy_enabled = false;
-  bool helo_required = false;              // refuse MAIL before HELO/EHLO (503 5.5.1)
-  bool auth_plaintext_allowed = false;     // offer AUTH without TLS (else only after STARTTLS)
+  bool helo_required = false;               // refuse MAIL before HELO/EHLO (503 5.5.1)
+  bool auth_plaintext_allowed = false;      // offer AUTH without TLS (else only after STARTTLS)
   uint32_t auth_failures_before_delay = 3;  // per client IP and window: then replies slow down
-  uint32_t auth_failures_max = 10;         // per client IP and window: then 421 and close
+  uint32_t auth_failures_max = 10;          // per client IP and window: then 421 and close
   uint32_t auth_failure_window_ms = 600000;
-  bool submission_hide_client = true;      // submission ports: no client IP/HELO in Received
+  bool submission_hide_client = true;  // submission ports: no client IP/HELO in Received
   std::vector<std::string> trusted_networks = {"127.0.0.0/8", "::1/128"};  // may relay
-  uint32_t body_chunk_bytes = 1048576;     // bodies are written in chunks of this size
+  uint32_t body_chunk_bytes = 1048576;  // bodies are written in chunks of this size
 };
 
 // IMAP and POP3.
 struct AccessOptions {
-  bool plaintext_auth_allowed = false;  // LOGIN/USER/AUTH before TLS (else only after it)
+  bool plaintext_auth_allowed = false;      // LOGIN/USER/AUTH before TLS (else only after it)
   uint32_t imap_idle_timeout_ms = 1800000;  // RFC 9051 §5.4: at least 30 minutes
   uint32_t imap_login_timeout_ms = 60000;   // until the client has logged in
   uint32_t pop3_timeout_ms = 600000;        // RFC 1939 §3: at least 10 minutes
@@ -102,12 +102,12 @@ struct StoreOptions {
 };
 
 struct QueueOptions {
-  bool deliver = true;                  // false: accept and keep everything queued (hold)
-  uint32_t retry_initial_ms = 300000;   // first retry after a temporary failure: 5 minutes
-  uint32_t retry_max_ms = 14400000;     // the back-off doubles up to this: 4 hours
-  uint32_t lifetime_ms = 432000000;     // then the message bounces: 5 days
-  uint32_t delay_warning_ms = 0;        // a "delayed" DSN after this long; 0: none (Postfix's default)
-  uint32_t deliveries_max = 1000;       // messages in delivery at once, per shard
+  bool deliver = true;                 // false: accept and keep everything queued (hold)
+  uint32_t retry_initial_ms = 300000;  // first retry after a temporary failure: 5 minutes
+  uint32_t retry_max_ms = 14400000;    // the back-off doubles up to this: 4 hours
+  uint32_t lifetime_ms = 432000000;    // then the message bounces: 5 days
+  uint32_t delay_warning_ms = 0;   // a "delayed" DSN after this long; 0: none (Postfix's default)
+  uint32_t deliveries_max = 1000;  // messages in delivery at once, per shard
   uint32_t bounce_returned_bytes_max = 50000;  // of the original in a bounce (RET=FULL)
 };
 
@@ -116,18 +116,34 @@ struct RelayOptions {
   // "domain=host:port" (or "*=host:port" for every other domain): a static route, before
   // any smarthost or MX lookup. host may be a name, an IPv4 or a [bracketed] IPv6 address.
   std::vector<std::string> transport_map;
-  std::string smarthost;            // "host:port": all other mail goes there ("" = MX)
-  std::string smarthost_user;       // AUTH to the smarthost (over TLS only)
+  std::string smarthost;       // "host:port": all other mail goes there ("" = MX)
+  std::string smarthost_user;  // AUTH to the smarthost (over TLS only)
   std::string smarthost_password;
-  std::string tls = "opportunistic";      // none, opportunistic, required
+  std::string tls = "opportunistic";              // none, opportunistic, required
   std::vector<std::string> tls_required_domains;  // these get "required" whatever tls says
-  std::string dns_servers;          // "ip[:port],...": "" = /etc/resolv.conf
-  uint32_t dns_timeout_ms = 2000;   // a DNS query's first try (later rounds wait longer)
-  uint32_t mx_port = 25;            // the port MX hosts are reached on
+  std::string dns_servers;                        // "ip[:port],...": "" = /etc/resolv.conf
+  uint32_t dns_timeout_ms = 2000;  // a DNS query's first try (later rounds wait longer)
+  uint32_t mx_port = 25;           // the port MX hosts are reached on
   uint32_t connect_timeout_ms = 30000;
   uint32_t destination_concurrency_max = 20;  // connections at once per destination, per shard
   uint32_t connection_idle_ms = 5000;  // a finished connection waits this long for the next message
-  std::string helo_name;            // "" = server.hostname
+  std::string helo_name;               // "" = server.hostname
+};
+
+// The Sender Rewriting Scheme (proto/srs/srs.h), as postsrsd does it for Postfix: when a
+// message to one of our addresses is forwarded elsewhere (an alias to a remote address) and
+// its envelope sender is not in one of our domains, the copy goes out from
+// SRS0=HASH=TT=sender.domain=sender@DOMAIN, so that SPF at the next hop passes; a bounce to
+// such an address is accepted when its hash and age check out and goes back to the sender.
+struct SrsConfigOptions {
+  bool enabled = true;
+  // The first signs, all are accepted (rotation: put the new one first). Empty: one secret
+  // generated at first start and kept in DATA/srs.secret (as postsrsd makes its secret file).
+  std::vector<std::string> secrets;
+  // In SRS addresses; "" = the first server.local_domains entry but "localhost", else
+  // server.hostname. Needs an MX (or A) record to this server and SPF allowing it.
+  std::string domain;
+  uint32_t max_age_days = 21;  // bounces to older SRS addresses are refused
 };
 
 struct TlsOptions {
@@ -142,6 +158,7 @@ struct Options {
   AccessOptions access;
   QueueOptions queue;
   RelayOptions relay;
+  SrsConfigOptions srs;
   TlsOptions tls;
   StoreOptions store;
   RuntimeOptions runtime;

@@ -91,6 +91,24 @@ TEST(ConfigTest, PartialConfigKeepsOtherDefaults) {
   EXPECT_EQ(o.limits.connections_max, 20000u);
 }
 
+TEST(ConfigTest, SrsKeys) {
+  const Options defaults;
+  EXPECT_TRUE(defaults.srs.enabled);
+  EXPECT_TRUE(defaults.srs.secrets.empty());  // DATA/srs.secret
+  EXPECT_EQ(defaults.srs.domain, "");
+  EXPECT_EQ(defaults.srs.max_age_days, 21u);
+  const Result<Options> result = parse_config(
+      R"({"srs": {"secrets": ["new", "old"], "domain": "fwd.example.org", "max_age_days": 30}})");
+  ASSERT_TRUE(result.ok()) << result.status().to_string();
+  EXPECT_EQ(result->srs.secrets, (std::vector<std::string>{"new", "old"}));
+  EXPECT_EQ(result->srs.domain, "fwd.example.org");
+  EXPECT_EQ(result->srs.max_age_days, 30u);
+  EXPECT_FALSE(parse_config(R"({"srs": {"secrets": [""]}})").ok());
+  EXPECT_FALSE(parse_config(R"({"srs": {"domain": "a b"}})").ok());
+  EXPECT_FALSE(parse_config(R"({"srs": {"max_age_days": 1024}})").ok());
+  EXPECT_FALSE(parse_config(R"({"srs": {"max_age_days": 0}})").ok());
+}
+
 TEST(ConfigTest, ListReplacesTheDefaultWhole) {
   const Result<Options> result = parse_config(R"({"server": {"local_domains": []}})");
   ASSERT_TRUE(result.ok()) << result.status().to_string();

@@ -1,24 +1,28 @@
 #include "tools/ringmaild/server.h"
 
+#include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <fstream>
 
+#include "core/base/base64.h"
 #include "core/base/log.h"
 #include "core/control/control_service.h"
 #include "core/runtime/runtime.h"
 #include "store/db/database.h"
 #include "store/mailbox/mailbox_store.h"
-#include "tools/ringmaild/delivery/delivery_service.h"
 #include "store/queue/queue_store.h"
 #include "tls/certificate.h"
 #include "tls/thread_caches.h"
 #include "tls/tls_context.h"
 #include "tools/ringmaild/access/access_service.h"
 #include "tools/ringmaild/admin_commands.h"
+#include "tools/ringmaild/delivery/delivery_service.h"
 #include "tools/ringmaild/smtp_service.h"
 
 namespace rm {
@@ -52,6 +56,82 @@ Result<std::shared_ptr<TlsContext>> open_tls(const Options& options, const Serve
     RM_RETURN_IF_ERROR(ensure_self_signed(cert, key, options.server.hostname));
   }
   return TlsContext::create_server(cert, key);
+}
+
+// One secret a line; blank lines and trailing spaces are ignored.
+Result<std::vector<std::string>> read_srs_secrets(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Status::FromErrno("open " + path, errno);
+  }
+  std::vector<std::string> secrets;
+  for (std::string line; std::getline(in, line) && secrets.size() < srs::kSecretsMax;) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+      line.pop_back();
+    }
+    if (!line.empty()) {
+      secrets.push_back(line);
+    }
+  }
+  if (secrets.empty()) {
+    return Status::InvalidArgument(path + " holds no SRS secret");
+  }
+  return secrets;
+}
+
+// DATA/srs.secret: one secret a line, the first signs (like postsrsd's secret file). Made
+// with 32 random bytes on first start, so that forwarding works without configuration and the
+// addresses stay valid across restarts.
+Result<std::vector<std::string>> srs_secret_file(const std::string& path) {
+  if (::access(path.c_str(), F_OK) == 0 || errno != ENOENT) {
+    return read_srs_secrets(path);
+  }
+  unsigned char bytes[32];
+  if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    return Status::FromErrno("getrandom", errno);
+  }
+  const std::string secret =
+      base64_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::FromErrno("create " + tmp, errno);
+  }
+  const std::string line = secret + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                       ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::FromErrno("write " + path, written ? errno : saved);
+  }
+  return std::vector<std::string>{secret};
+}
+
+// The SRS policy (null when srs.enabled is false).
+Result<std::shared_ptr<const SrsPolicy>> open_srs(const Options& options,
+                                                  const ServerPaths& paths) {
+  if (!options.srs.enabled) {
+    return std::shared_ptr<const SrsPolicy>();
+  }
+  std::vector<std::string> secrets = options.srs.secrets;
+  if (secrets.empty()) {
+    Result<std::vector<std::string>> from_file = srs_secret_file(paths.data_dir + "/srs.secret");
+    if (!from_file.ok()) {
+      return from_file.status();
+    }
+    secrets = std::move(*from_file);
+  }
+  srs::SrsOptions srs_options;
+  srs_options.max_age_days = options.srs.max_age_days;
+  Result<srs::Srs> srs = srs::Srs::create(std::move(secrets), srs_options);
+  if (!srs.ok()) {
+    return srs.status();
+  }
+  return std::make_shared<const SrsPolicy>(
+      std::move(*srs),
+      srs_domain(options.srs.domain, options.server.local_domains, options.server.hostname),
+      options.server.local_domains);
 }
 
 }  // namespace
@@ -96,8 +176,12 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   if (!tls.ok()) {
     return tls.status();
   }
+  Result<std::shared_ptr<const SrsPolicy>> srs = open_srs(options, paths);
+  if (!srs.ok()) {
+    return srs.status();
+  }
   Runtime runtime(options);
-  SmtpService smtp_service(options, runtime, **db, **bodies, *directory, *tls);
+  SmtpService smtp_service(options, runtime, **db, **bodies, *directory, *tls, *srs);
   DeliveryService delivery(options, runtime, **db, **bodies, smtp_service);
   AccessService access(options, runtime, **db, **bodies, smtp_service, *tls);
   delivery.set_delivery_observer(
@@ -107,8 +191,7 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   ControlContext control{&runtime, kRingmailVersion, paths.data_dir, std::time(nullptr),
                          admin_commands(options, **db, **bodies, smtp_service, delivery)};
   runtime.add_listener(ListenerSpec{"control", "", 0, paths.control_socket,
-                                    control_service_factory(control), "", false,
-                                    size_t{1} << 30});
+                                    control_service_factory(control), "", false, size_t{1} << 30});
 
   // Local programs (the sendmail command) speak SMTP here; any local user may submit.
   runtime.add_listener(ListenerSpec{"local", "", 0, paths.data_dir + "/submit.sock",
@@ -128,10 +211,9 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   for (const auto& p : smtp_ports) {
     if (p.listener.enabled) {
       // The implicit-TLS port gets no plain-text "busy" line: a TLS client could not read it.
-      runtime.add_listener(ListenerSpec{p.name, p.listener.address,
-                                        static_cast<uint16_t>(p.listener.port), "",
-                                        smtp_service.factory(p.port),
-                                        p.port == SmtpPort::kSubmissions ? "" : busy});
+      runtime.add_listener(
+          ListenerSpec{p.name, p.listener.address, static_cast<uint16_t>(p.listener.port), "",
+                       smtp_service.factory(p.port), p.port == SmtpPort::kSubmissions ? "" : busy});
     }
   }
   // A FETCH or RETR streams whole messages: room for the largest one, and some.

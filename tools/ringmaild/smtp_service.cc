@@ -1,11 +1,11 @@
 #include "tools/ringmaild/smtp_service.h"
 
-#include "store/account/address_resolver.h"
-
 #include <algorithm>
 #include <functional>
 
+#include "core/base/clock.h"
 #include "core/runtime/runtime.h"
+#include "store/account/address_resolver.h"
 #include "tools/ringmaild/smtp_connection.h"
 
 namespace rm {
@@ -22,8 +22,9 @@ smtp::SessionConfig make_session_config(const Options& options, SmtpPort port) {
   c.recipients_max = options.smtp.recipients_max;
   c.errors_max = options.smtp.errors_max;
   c.line_bytes_max = options.smtp.line_bytes_max;
-  c.bare_line_policy = options.smtp.bare_line_policy == "normalize" ? smtp::BareLinePolicy::kNormalize
-                                                                    : smtp::BareLinePolicy::kReject;
+  c.bare_line_policy = options.smtp.bare_line_policy == "normalize"
+                           ? smtp::BareLinePolicy::kNormalize
+                           : smtp::BareLinePolicy::kReject;
   c.starttls_offered = port == SmtpPort::kMx || port == SmtpPort::kSubmission;
   c.tls_active = port == SmtpPort::kSubmissions;
   // Like Postfix's master.cf for submission: AUTH on the submission ports, not on the MX.
@@ -34,13 +35,15 @@ smtp::SessionConfig make_session_config(const Options& options, SmtpPort port) {
 
 }  // namespace
 
-SmtpService::SmtpService(const Options& options, Runtime& runtime, Database& db,
-                         BodyStore& bodies, std::shared_ptr<const Directory> directory, std::shared_ptr<TlsContext> tls)
+SmtpService::SmtpService(const Options& options, Runtime& runtime, Database& db, BodyStore& bodies,
+                         std::shared_ptr<const Directory> directory,
+                         std::shared_ptr<TlsContext> tls, std::shared_ptr<const SrsPolicy> srs)
     : options_(options),
       runtime_(runtime),
       db_(db),
       bodies_(bodies),
       tls_(std::move(tls)),
+      srs_(std::move(srs)),
       configs_{make_session_config(options, SmtpPort::kMx),
                make_session_config(options, SmtpPort::kSubmission),
                make_session_config(options, SmtpPort::kSubmissions),
@@ -69,7 +72,8 @@ HandlerFactory SmtpService::factory(SmtpPort port) {
 
 void SmtpService::publish_directory(std::shared_ptr<const Directory> directory) {
   for (int i = 0; i < runtime_.shard_count(); ++i) {
-    runtime_.submit_to(i, [this, i, directory] { directories_[static_cast<size_t>(i)] = directory; });
+    runtime_.submit_to(i,
+                       [this, i, directory] { directories_[static_cast<size_t>(i)] = directory; });
   }
 }
 
@@ -90,7 +94,8 @@ SmtpService::ShardState& SmtpService::shard_state(Shard& shard) {
 }
 
 int SmtpService::throttle_owner(const std::string& ip) const {
-  return static_cast<int>(std::hash<std::string>{}(ip) % static_cast<size_t>(runtime_.shard_count()));
+  return static_cast<int>(std::hash<std::string>{}(ip) %
+                          static_cast<size_t>(runtime_.shard_count()));
 }
 
 AuthThrottle& SmtpService::throttle_here() {
@@ -117,6 +122,17 @@ smtp::Reply SmtpService::check_recipient(const smtp::RecipientRequest& request,
                                          const Directory& dir) const {
   const std::string domain = lower_ascii(request.mailbox.domain);
   const std::string local = lower_ascii(request.mailbox.local);
+  // A bounce to an address we rewrote when forwarding: accepted only when it reverses (our
+  // hash, not expired), whatever the sender, as postsrsd does.
+  if (srs_) {
+    const std::string address = request.mailbox.address();
+    if (std::optional<srs::Rewritten> back = srs_->reverse_recipient(address, unix_ms() / 1000)) {
+      if (back->ok()) {
+        return {250, "2.1.5", "Ok"};
+      }
+      return {550, "5.1.1", SrsPolicy::refusal_text(address, back->error)};
+    }
+  }
   bool is_local = domain.empty() || dir.has_domain(domain);
   for (const std::string& d : local_domains_) {
     is_local = is_local || d == domain;
@@ -126,7 +142,8 @@ smtp::Reply SmtpService::check_recipient(const smtp::RecipientRequest& request,
     if (local == "postmaster" || resolves_locally(dir, local + "@" + domain)) {
       return {250, "2.1.5", "Ok"};
     }
-    return {550, "5.1.1", "<" + request.mailbox.address() + ">: Recipient address rejected: User unknown"};
+    return {550, "5.1.1",
+            "<" + request.mailbox.address() + ">: Recipient address rejected: User unknown"};
   }
   std::optional<IpAddress> ip = parse_address_literal(request.client_address);
   if (request.authenticated || request.client_address == kLocalClient ||

@@ -25,6 +25,7 @@
 #include "store/queue/queue_store.h"
 #include "tls/tls_context.h"
 #include "tools/ringmaild/auth_throttle.h"
+#include "tools/ringmaild/delivery/srs_policy.h"
 
 namespace rm {
 
@@ -39,8 +40,10 @@ inline constexpr std::string_view kLocalClient = "[local]";
 class SmtpService {
  public:
   // `directory` is the snapshot loaded at start; later ones arrive via publish_directory.
+  // `srs` is null when SRS is off.
   SmtpService(const Options& options, Runtime& runtime, Database& db, BodyStore& bodies,
-              std::shared_ptr<const Directory> directory, std::shared_ptr<TlsContext> tls);
+              std::shared_ptr<const Directory> directory, std::shared_ptr<TlsContext> tls,
+              std::shared_ptr<const SrsPolicy> srs = nullptr);
   ~SmtpService();
 
   HandlerFactory factory(SmtpPort port);
@@ -54,7 +57,9 @@ class SmtpService {
   };
   ShardState& shard_state(Shard& shard);
   smtp::Reply check_recipient(const smtp::RecipientRequest& request, const Directory& dir) const;
-  const Directory& directory(Shard& shard) const { return *directories_[static_cast<size_t>(shard.index())]; }
+  const Directory& directory(Shard& shard) const {
+    return *directories_[static_cast<size_t>(shard.index())];
+  }
   // From a shard: every shard switches to `directory` (each on its own thread).
   void publish_directory(std::shared_ptr<const Directory> directory);
   const Options& options() const { return options_; }
@@ -62,6 +67,7 @@ class SmtpService {
     return configs_[static_cast<size_t>(port)];
   }
   const std::shared_ptr<TlsContext>& tls() const { return tls_; }
+  const SrsPolicy* srs() const { return srs_.get(); }
   Runtime& runtime() { return runtime_; }
   // Failed-AUTH counts for a client IP live on one shard, whichever shard its connections
   // land on, so that a guesser cannot spread attempts over the shards.
@@ -78,6 +84,7 @@ class SmtpService {
   Database& db_;
   BodyStore& bodies_;
   std::shared_ptr<TlsContext> tls_;
+  std::shared_ptr<const SrsPolicy> srs_;
   std::vector<Cidr> trusted_;
   std::vector<std::string> local_domains_;  // lower case
   uint32_t per_ip_per_shard_ = 1;

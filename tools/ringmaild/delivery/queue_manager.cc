@@ -52,7 +52,8 @@ struct QueueManager::Attempt {
   bool body_loaded = false;
   std::map<int, std::vector<Leg>> mailbox_legs;  // owner shard -> deliveries
   std::vector<Leg> file_legs;
-  std::map<std::string, std::vector<Leg>> remote_legs;  // destination domain -> recipients
+  // (destination domain, forwarded) -> recipients: forwarded copies get an SRS sender.
+  std::map<std::pair<std::string, bool>, std::vector<Leg>> remote_legs;
   std::unordered_map<size_t, Outcome> outcomes;
   int legs_open = 0;
 
@@ -250,9 +251,31 @@ void QueueManager::begin(const std::shared_ptr<Attempt>& att) {
                             (r.last_reply.empty() ? std::string("none") : r.last_reply));
       continue;
     }
-    const std::vector<DeliveryTarget> targets = resolve_address(dir, r.address);
+    // A local recipient that resolves to remote targets is forwarded; so is a bounce to one
+    // of our SRS addresses, which goes to the address it reverses to.
+    bool forwarded = is_local_address(dir, r.address);
+    std::string address = r.address;
+    if (env_.srs) {
+      // Checked at RCPT against the clock; here against the arrival, so a stay in the queue
+      // does not expire it.
+      if (std::optional<srs::Rewritten> back =
+              env_.srs->reverse_recipient(r.address, env.received_unix_ms / 1000)) {
+        if (!back->ok()) {
+          att->permanent(i, "550 5.1.1 " + SrsPolicy::refusal_text(r.address, back->error));
+          continue;
+        }
+        address = std::move(back->address);
+        forwarded = true;
+      }
+    }
+    // The address an SRS bounce goes back to keeps its case (the resolver lower-cases; local
+    // parts elsewhere may be case-sensitive).
+    const std::vector<DeliveryTarget> targets =
+        address != r.address && !is_local_address(dir, address)
+            ? std::vector<DeliveryTarget>{{DeliveryTarget::Kind::kRemote, address, ""}}
+            : resolve_address(dir, address);
     if (targets.empty()) {
-      att->permanent(i, "550 5.1.1 <" + r.address + ">: Recipient address rejected: User unknown");
+      att->permanent(i, "550 5.1.1 <" + address + ">: Recipient address rejected: User unknown");
       continue;
     }
     att->outcomes[i];  // delivered unless a leg says otherwise
@@ -266,7 +289,7 @@ void QueueManager::begin(const std::shared_ptr<Attempt>& att) {
           att->file_legs.push_back({i, t});
           break;
         case DeliveryTarget::Kind::kRemote:
-          att->remote_legs[domain_of(t.address)].push_back({i, t});
+          att->remote_legs[{domain_of(t.address), forwarded}].push_back({i, t});
           break;
       }
     }
@@ -318,10 +341,14 @@ void QueueManager::deliver_remote(const std::shared_ptr<Attempt>& att) {
   }
   const Envelope& env = att->envelope;
   auto body = std::make_shared<const std::string>(att->body);
-  for (const auto& [domain, legs] : att->remote_legs) {
+  for (const auto& [key, legs] : att->remote_legs) {
+    const auto& [domain, forwarded] = key;
     RelayJob job;
     job.domain = domain;
     job.sender = env.sender;
+    if (forwarded && env_.srs && !is_local_address(env_.directory(shard_), env.sender)) {
+      job.sender = env_.srs->forward_sender(env.sender, unix_ms() / 1000);
+    }
     for (const Attempt::Leg& leg : legs) {
       const Recipient& original = env.recipients[leg.recipient];
       // DSN parameters belong to the envelope recipient, not to addresses an alias made.

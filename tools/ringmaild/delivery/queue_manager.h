@@ -13,8 +13,10 @@
 // recipients get a DSN (RFC 3464) to the envelope sender, honouring NOTIFY and RET, never to
 // the null sender (and, with queue.delay_warning_ms, deferred ones a delay notice once); the new
 // state goes to the store in a group write (one fsync for many messages), the message leaves the
-// queue when nothing is left to do. Thread-safety: every member function runs on the owning shard's
-// thread.
+// queue when nothing is left to do. Forwarded copies (a local recipient an alias sends to a
+// remote address, or a bounce to one of our SRS addresses) go out with the sender SRS-rewritten
+// (srs_policy.h); mail relayed for clients keeps its sender. Thread-safety: every member function
+// runs on the owning shard's thread.
 #pragma once
 
 #include <atomic>
@@ -39,6 +41,7 @@
 #include "tools/ringmaild/delivery/retry_policy.h"
 #include "tools/ringmaild/delivery/retry_schedule.h"
 #include "tools/ringmaild/delivery/smtp_transport.h"
+#include "tools/ringmaild/delivery/srs_policy.h"
 
 namespace rm {
 
@@ -54,6 +57,7 @@ struct DeliveryEnv {
   std::function<QueueId(Shard&)> next_queue_id;
   std::function<MailboxWriter&(Shard&)> mailbox_writer;
   std::function<SmtpTransport&(Shard&)> transport;
+  const SrsPolicy* srs = nullptr;  // null: SRS off
 };
 
 // Relaxed atomics, summed over shards for `ringmail status` and tests.
