@@ -201,6 +201,9 @@ constexpr ConfigField kSchema[] = {
     Uint32(RM_KEY(relay.connection_idle_ms), 0, 3600000),
     String(RM_KEY(relay.helo_name)),
 
+    Section("dkim"),
+    Bool(RM_KEY(dkim.sign_outbound)),
+
     Section("store"),
     Uint32(RM_KEY(store.min_free_mib), 0, 1048576),
     Uint32(RM_KEY(store.inline_body_bytes_max), 0, 1048576),

@@ -129,6 +129,11 @@ struct RelayOptions {
   std::string helo_name;            // "" = server.hostname
 };
 
+// DKIM (keys live in the store: ringmail dkim keygen).
+struct DkimOptions {
+  bool sign_outbound = true;  // sign relayed mail whose From (or sender) domain has keys
+};
+
 struct TlsOptions {
   std::string certificate_file;  // PEM; "" = a self-signed one made in DATA/tls/ at first start
   std::string key_file;          // PEM private key for certificate_file
@@ -141,6 +146,7 @@ struct Options {
   AccessOptions access;
   QueueOptions queue;
   RelayOptions relay;
+  DkimOptions dkim;
   TlsOptions tls;
   StoreOptions store;
   RuntimeOptions runtime;

@@ -39,6 +39,7 @@
 #include "tools/ringmaild/delivery/retry_policy.h"
 #include "tools/ringmaild/delivery/retry_schedule.h"
 #include "tools/ringmaild/delivery/smtp_transport.h"
+#include "tools/ringmaild/mail_auth/dkim_sign.h"
 
 namespace rm {
 
@@ -54,6 +55,8 @@ struct DeliveryEnv {
   std::function<QueueId(Shard&)> next_queue_id;
   std::function<MailboxWriter&(Shard&)> mailbox_writer;
   std::function<SmtpTransport&(Shard&)> transport;
+  // The DKIM keys outbound mail is signed with (null: no signing).
+  const DkimKeyring* dkim_keys = nullptr;
 };
 
 // Relaxed atomics, summed over shards for `ringmail status` and tests.
@@ -100,7 +103,9 @@ class QueueManager {
   void dispatch(const std::shared_ptr<Attempt>& att);
   void deliver_mailboxes(const std::shared_ptr<Attempt>& att);
   void deliver_files(const std::shared_ptr<Attempt>& att);
+  // Signs (on the lane) when the From or sender domain has DKIM keys, then relays.
   void deliver_remote(const std::shared_ptr<Attempt>& att);
+  void relay(const std::shared_ptr<Attempt>& att, std::shared_ptr<const std::string> body);
   void leg_done(const std::shared_ptr<Attempt>& att);
   void finish(const std::shared_ptr<Attempt>& att);
   struct Report {
