@@ -76,6 +76,10 @@ class CaptureServer(socketserver.ThreadingTCPServer):
         self.messages = []
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
 
 class TxtZone(BaseResolver if dnslib else object):
     """TXT records by name, split into 255-byte character-strings."""
@@ -141,9 +145,10 @@ class DkimOutboundTest(unittest.TestCase):
     def tearDownClass(cls):
         code = cls.server.stop()
         cls.server.cleanup()
-        cls.capture.shutdown()
+        cls.capture.close()
         for server in cls.dns:
             server.stop()
+            server.server.server_close()
         assert code == 0, "ringmaild did not exit cleanly: %r" % code
 
     def ringmail(self, *args, data=b""):
@@ -187,6 +192,23 @@ class DkimOutboundTest(unittest.TestCase):
             s.sendmail("sam@unsigned.test", ["rita@dest.test"], other)
         self.server.wait_for(lambda: len(self.capture.messages) > before, what="the relayed message")
         self.assertNotIn(b"DKIM-Signature:", self.capture.messages[-1])
+
+    def test_signing_can_be_turned_off(self):
+        capture = CaptureServer()
+        server = Server({"queue": {"deliver": True}, "dkim": {"sign_outbound": False},
+                         "relay": {"transport_map": ["*=127.0.0.1:%d" % capture.server_address[1]],
+                                   "tls": "none", "dns_servers": "127.0.0.1:9"}})
+        try:
+            server.start()
+            server.cli("dkim", "keygen", "signed.test", "ed2026", "--ed25519")
+            with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
+                s.sendmail("sam@signed.test", ["rita@dest.test"], MESSAGE)
+            server.wait_for(lambda: capture.messages, what="the relayed message")
+            self.assertNotIn(b"DKIM-Signature:", capture.messages[0])
+            self.assertEqual(server.stop(), 0)
+        finally:
+            server.cleanup()
+            capture.close()
 
     def test_dkim_sign_then_dkimpy_verifies(self):
         lf_only = MESSAGE.replace(b"\r\n", b"\n")
