@@ -217,6 +217,12 @@ class DkimOutboundTest(unittest.TestCase):
         self.assertEqual(result.stdout.count(b"DKIM-Signature:"), 2)
         self.assertTrue(result.stdout.endswith(MESSAGE))  # CRLF line ends, unchanged otherwise
         self.assertEqual(dkimpy_verify_all(result.stdout, self.records), [True, True])
+        # Past the connection's 64 KiB input buffer: the control socket collects it.
+        large = MESSAGE + b"".join(b"line %06d of a long body\r\n" % i for i in range(20000))
+        result = self.ringmail("dkim", "sign", data=large)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(result.stdout.endswith(large))
+        self.assertEqual(dkimpy_verify_all(result.stdout, self.records), [True, True])
         missing = self.ringmail("dkim", "sign", "--domain=nokeys.test", data=MESSAGE)
         self.assertEqual(missing.returncode, 1)
         self.assertIn(b"no DKIM keys for nokeys.test", missing.stderr)
