@@ -225,6 +225,9 @@ constexpr ConfigField kSchema[] = {
     String(RM_KEY(srs.domain), check_optional_token),
     Uint32(RM_KEY(srs.max_age_days), 1, 1023),  // 10-bit day stamps wrap after 1024 days
 
+    Section("dkim"),
+    Bool(RM_KEY(dkim.sign_outbound)),
+
     Section("store"),
     Uint32(RM_KEY(store.min_free_mib), 0, 1048576),
     Uint32(RM_KEY(store.inline_body_bytes_max), 0, 1048576),

@@ -146,6 +146,11 @@ struct SrsConfigOptions {
   uint32_t max_age_days = 21;  // bounces to older SRS addresses are refused
 };
 
+// DKIM (keys live in the store: ringmail dkim keygen).
+struct DkimOptions {
+  bool sign_outbound = true;  // sign relayed mail whose From (or sender) domain has keys
+};
+
 struct TlsOptions {
   std::string certificate_file;  // PEM; "" = a self-signed one made in DATA/tls/ at first start
   std::string key_file;          // PEM private key for certificate_file
@@ -159,6 +164,7 @@ struct Options {
   QueueOptions queue;
   RelayOptions relay;
   SrsConfigOptions srs;
+  DkimOptions dkim;
   TlsOptions tls;
   StoreOptions store;
   RuntimeOptions runtime;

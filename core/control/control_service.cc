@@ -11,7 +11,8 @@
 namespace rm {
 namespace {
 
-constexpr size_t kRequestBytesMax = 65536;
+// A request line: the command and its input (a message for "dkim sign", base64 in JSON).
+constexpr size_t kRequestBytesMax = size_t{128} << 20;
 constexpr uint32_t kSessionTimeoutMs = 60000;
 
 void status_command(const ControlContext& ctx, ControlReply reply) {
@@ -107,16 +108,23 @@ class ControlSession final : public ConnectionHandler {
     if (answered_) {
       return input.size();
     }
+    // Collected here rather than left in the connection's carry-over, which is bounded by
+    // limits.input_buffer_bytes_max: "dkim sign" and "dkim verify" send whole messages.
     const size_t eol = input.find('\n');
+    const size_t take = eol == std::string_view::npos ? input.size() : eol;
+    if (pending_.size() + take > kRequestBytesMax) {
+      answered_ = true;
+      finish(conn, json_error("request too long"));
+      return input.size();
+    }
+    pending_.append(input.substr(0, take));
     if (eol == std::string_view::npos) {
-      if (input.size() > kRequestBytesMax) {
-        finish(conn, json_error("request too long"));
-        return input.size();
-      }
-      return 0;
+      return input.size();
     }
     answered_ = true;
-    dispatch(conn, input.substr(0, eol));
+    const std::string line = std::move(pending_);
+    pending_.clear();
+    dispatch(conn, line);
     return input.size();
   }
 
@@ -153,6 +161,7 @@ class ControlSession final : public ConnectionHandler {
   const std::vector<ControlCommand>& commands_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool answered_ = false;
+  std::string pending_;  // the request line so far
 };
 
 }  // namespace

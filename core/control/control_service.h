@@ -7,7 +7,7 @@
 // ringmaild adds the rows for queue, users and domains. A handler may answer later (after
 // work on the blocking lane) by calling its ControlReply once, on the same shard.
 // Who can reach it: only local users allowed by the socket's mode (0600: the operator).
-// Untrusted input: the request line (bounded to 64 KiB).
+// Untrusted input: the request line (bounded to 128 MiB: it may carry a message).
 #pragma once
 
 #include <cstdint>

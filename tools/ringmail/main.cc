@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +31,12 @@ struct CliCommand {
   const char* help;
   bool reads_password = false;
   const char* server_name = nullptr;  // the server's command, when it differs
+  bool reads_message = false;         // sends stdin (a message) to the server
+  bool prints_body = false;           // the answer's "body" is written to stdout as is
 };
+
+// The largest message "dkim sign" and "dkim verify" send (the server has the same limit).
+constexpr size_t kMessageBytesMax = size_t{64} << 20;
 
 constexpr CliCommand kCommands[] = {
     {"status", "", "show version, shards, connections and traffic counters"},
@@ -63,6 +69,16 @@ constexpr CliCommand kCommands[] = {
      "deliver the domain's mail to SPEC (store, maildir:/PATH, mbox:/PATH; %u %d %a expand)"},
     {"spf check", "IP SENDER HELO",
      "evaluate SPF for a client IP, MAIL FROM and HELO as the server would"},
+    {"dkim keygen", "DOMAIN SELECTOR [--ed25519]",
+     "make and store a DKIM key (RSA-2048 by default); prints the DNS TXT record to publish"},
+    {"dkim list", "", "list the DKIM keys and their DNS records"},
+    {"dkim del", "DOMAIN SELECTOR", "delete a DKIM key"},
+    {"dkim sign", "[--domain=DOMAIN]",
+     "sign the message on stdin with the stored keys of its From domain; prints it signed",
+     false, nullptr, true, true},
+    {"dkim verify", "",
+     "verify every DKIM signature of the message on stdin (keys from DNS, as the server sees them)",
+     false, nullptr, true},
 };
 
 void print_usage(FILE* out, std::string_view group) {
@@ -131,6 +147,21 @@ std::string read_password() {
     password.pop_back();
   }
   return password;
+}
+
+// All of stdin, up to kMessageBytesMax; nullopt (with a message) when it is longer.
+std::optional<std::string> read_message() {
+  std::string message;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+    if (message.size() + n > kMessageBytesMax) {
+      std::fprintf(stderr, "ringmail: the message is over %zu MiB\n", kMessageBytesMax >> 20);
+      return std::nullopt;
+    }
+    message.append(buf, n);
+  }
+  return message;
 }
 
 std::string text_of(simdjson::dom::element value) {
@@ -263,6 +294,8 @@ int main(int argc, char** argv) {
       json = true;
     } else if (arg == "--help" || arg == "-h") {
       help = true;
+    } else if (arg == "--ed25519" || arg.starts_with("--domain=")) {
+      words.emplace_back(arg);  // options of dkim keygen and dkim sign, for the server
     } else if (arg.size() > 1 && arg[0] == '-') {
       std::fprintf(stderr, "ringmail: unknown option '%s'\n", argv[i]);
       print_usage(stderr, "");
@@ -320,12 +353,19 @@ int main(int argc, char** argv) {
   if (command->reads_password) {
     request += ",\"input\":" + rm::json_quote(read_password());
   }
+  if (command->reads_message) {
+    std::optional<std::string> message = read_message();
+    if (!message) {
+      return 1;
+    }
+    request += ",\"input\":" + rm::json_quote(rm::base64_encode(*message));
+  }
   request += "}";
   std::string answer;
   if (!call_server(data_dir + "/control.sock", request, answer)) {
     return 1;
   }
-  if (command->server_name != nullptr && !json) {
+  if ((command->server_name != nullptr || command->prints_body) && !json) {
     return print_body(answer);
   }
   if (json) {

@@ -11,6 +11,7 @@
 #include "store/account/password.h"
 #include "store/mailbox/mailbox_store.h"
 #include "store/queue/queue_store.h"
+#include "tools/ringmaild/dkim_commands.h"
 #include "tools/ringmaild/mail_auth/spf_check.h"
 #include "tools/ringmaild/smtp_service.h"
 
@@ -414,6 +415,7 @@ std::vector<ControlCommand> admin_commands(const Options& options, Database& db,
   add_queue_commands(out, db, bodies, delivery);
   add_mailbox_commands(out, db, bodies);
   add_account_commands(out, db, smtp);
+  add_dkim_commands(out, options, db, delivery.dkim_keys());
   return out;
 }
 

@@ -1,5 +1,6 @@
 // The control-socket commands ringmaild adds to the built-in ones: the queue (list, show,
-// delete, hold, release), users and domains, and "spf check". Each does its RocksDB and
+// delete, hold, release), users and domains, "spf check" and the "dkim" commands
+// (dkim_commands.h). Each does its RocksDB and
 // password-hashing work on the shard's blocking lane and answers from there; "spf check"
 // runs on the shard that took the request, with a Resolver of its own (no cache shared
 // with mail traffic, so an operator sees what the DNS says now).

@@ -13,6 +13,7 @@
 #include "core/base/base64.h"
 #include "core/base/log.h"
 #include "core/control/control_service.h"
+#include "store/account/dkim_keys.h"
 #include "core/runtime/runtime.h"
 #include "store/db/database.h"
 #include "store/mailbox/mailbox_store.h"
@@ -183,6 +184,11 @@ Status run_server(const Options& options, const ServerPaths& paths) {
   Runtime runtime(options);
   SmtpService smtp_service(options, runtime, **db, **bodies, *directory, *tls, *srs);
   DeliveryService delivery(options, runtime, **db, **bodies, smtp_service);
+  Result<DkimKeySet> dkim_keys = load_dkim_keys(**db);
+  if (!dkim_keys.ok()) {
+    return dkim_keys.status();
+  }
+  delivery.dkim_keys().set(std::make_shared<const DkimKeySet>(std::move(dkim_keys).value()));
   AccessService access(options, runtime, **db, **bodies, smtp_service, *tls);
   delivery.set_delivery_observer(
       [&access](Shard& shard, const std::vector<MailboxDelivery>& deliveries) {

@@ -52,6 +52,7 @@ void DeliveryService::start_on(Shard& shard) {
     return *shards_[static_cast<size_t>(s.index())].transport;
   };
   env.srs = smtp_.srs();
+  env.dkim_keys = &dkim_keys_;
   mine.manager = std::make_unique<QueueManager>(shard, std::move(env));
   QueueManager* manager = mine.manager.get();
   smtp_.shard_state(shard).queue->set_commit_listener(

@@ -35,8 +35,12 @@ class DeliveryService {
     uint64_t attempts = 0, delivered = 0, deferred = 0, failed = 0, bounces = 0, scheduled = 0;
   };
   Totals totals() const;
+  // The DKIM keys outbound mail is signed with; set at start and after every key change
+  // (any thread).
+  DkimKeyring& dkim_keys() { return dkim_keys_; }
 
  private:
+  DkimKeyring dkim_keys_;
   struct PerShard {
     std::unique_ptr<MailboxWriter> writer;
     std::unique_ptr<SmtpTransport> transport;

@@ -42,6 +42,7 @@
 #include "tools/ringmaild/delivery/retry_schedule.h"
 #include "tools/ringmaild/delivery/smtp_transport.h"
 #include "tools/ringmaild/delivery/srs_policy.h"
+#include "tools/ringmaild/mail_auth/dkim_sign.h"
 
 namespace rm {
 
@@ -58,6 +59,8 @@ struct DeliveryEnv {
   std::function<MailboxWriter&(Shard&)> mailbox_writer;
   std::function<SmtpTransport&(Shard&)> transport;
   const SrsPolicy* srs = nullptr;  // null: SRS off
+  // The DKIM keys outbound mail is signed with (null: no signing).
+  const DkimKeyring* dkim_keys = nullptr;
 };
 
 // Relaxed atomics, summed over shards for `ringmail status` and tests.
@@ -104,7 +107,9 @@ class QueueManager {
   void dispatch(const std::shared_ptr<Attempt>& att);
   void deliver_mailboxes(const std::shared_ptr<Attempt>& att);
   void deliver_files(const std::shared_ptr<Attempt>& att);
+  // Signs (on the lane) when the From or sender domain has DKIM keys, then relays.
   void deliver_remote(const std::shared_ptr<Attempt>& att);
+  void relay(const std::shared_ptr<Attempt>& att, std::shared_ptr<const std::string> body);
   void leg_done(const std::shared_ptr<Attempt>& att);
   void finish(const std::shared_ptr<Attempt>& att);
   struct Report {
