@@ -252,7 +252,7 @@ TEST(RuntimeTest, BlockingLaneRunsOffTheShardWhileTheShardKeepsServing) {
     const Status status = shard.run_blocking([&] {
       lane_thread = std::this_thread::get_id();
       job_started.set_value();
-      std::this_thread::sleep_for(50ms);
+      std::this_thread::sleep_for(2000ms);  // long enough for a loaded CI machine
       shard.complete_from_lane([&] {
         completed = Where::here();
         done_flag = true;
@@ -265,7 +265,7 @@ TEST(RuntimeTest, BlockingLaneRunsOffTheShardWhileTheShardKeepsServing) {
   ASSERT_TRUE(ready_within(started));
   const int64_t t0 = now_ms();
   expect_echo(client, "during\n");
-  EXPECT_LT(now_ms() - t0, 50);
+  EXPECT_LT(now_ms() - t0, 2000);
   EXPECT_FALSE(done_flag.load()) << "the echo should have been served while the job slept";
 
   std::future<void> finished = done_ran.get_future();
