@@ -17,7 +17,7 @@ count() {  # count NAME RC
 }
 run_ctest() {  # run_ctest FLAVOUR: adds ctest's own totals
   local out rc total bad
-  out=$(cd "build/$1" && ctest --output-on-failure --timeout 300 2>&1); rc=$?
+  out=$(cd "build/$1" && ctest --output-on-failure --timeout 300 -j 2 2>&1); rc=$?
   echo "$out" | tail -n 80
   total=$(echo "$out" | sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' | tail -n 1)
   bad=$(echo "$out" | sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' | tail -n 1)
