@@ -7,13 +7,12 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/net/dns_name.h"
 #include "core/reactor/shard.h"
 
 namespace rm {
 namespace {
 
-constexpr size_t kNameBytesMax = 253;
-constexpr size_t kLabelBytesMax = 63;
 constexpr int kClassIn = 1;
 
 Status init_library() {
@@ -26,47 +25,12 @@ Status init_library() {
   return Status::Ok();
 }
 
-bool valid_label_byte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
 // A normalized (lower-case, no trailing dot) host or domain name we are willing to look up.
-bool valid_name(std::string_view name) {
-  if (name.empty() || name.size() > kNameBytesMax) {
-    return false;
-  }
-  size_t label = 0;
-  for (char c : name) {
-    if (c == '.') {
-      if (label == 0) {
-        return false;
-      }
-      label = 0;
-    } else if (!valid_label_byte(c) || ++label > kLabelBytesMax) {
-      return false;
-    }
-  }
-  return label > 0;
-}
+bool valid_name(std::string_view name) { return dns_name_shape_ok(name, is_host_name_byte); }
 
-// What resolve() accepts: printable ASCII (spaces too) but a backslash (c-ares' escape),
-// labels of 1..63 bytes, 253 in all. SPF macros build names with '+', '=', ' ' and the like.
+// What resolve() accepts: printable ASCII (spaces too) but a backslash (c-ares' escape).
 bool valid_query_name(std::string_view name) {
-  if (name.empty() || name.size() > kNameBytesMax) {
-    return false;
-  }
-  size_t label = 0;
-  for (char c : name) {
-    if (c == '.') {
-      if (label == 0) {
-        return false;
-      }
-      label = 0;
-    } else if (c < 0x20 || c > 0x7e || c == '\\' || ++label > kLabelBytesMax) {
-      return false;
-    }
-  }
-  return label > 0;
+  return dns_name_shape_ok(name, is_query_name_byte);
 }
 
 std::string_view type_name(DnsType type) {

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "proto/imap/char_class.h"
 #include "proto/imap/mailbox_name.h"
 
 namespace rm::imap {
@@ -43,29 +44,9 @@ constexpr CommandInfo kCommands[] = {
     {"IDLE", CommandKind::kIdle, kAuthed},
 };
 
-bool is_atom_char(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (u <= 0x20 || u >= 0x7F) {
-    return false;
-  }
-  switch (c) {
-    case '(':
-    case ')':
-    case '{':
-    case '%':
-    case '*':
-    case '"':
-    case '\\':
-    case ']':
-      return false;
-    default:
-      return true;
-  }
-}
-
 // ASTRING-CHAR, and 8-bit bytes (UTF-8 mailbox names sent as atoms; validated later).
 bool is_astring_char(char c) {
-  return is_atom_char(c) || c == ']' || static_cast<unsigned char>(c) >= 0x80;
+  return is_astring_char7(c) || static_cast<unsigned char>(c) >= 0x80;  // UTF-8 (rev2)
 }
 
 bool is_list_char(char c) {

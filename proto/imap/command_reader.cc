@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "proto/imap/char_class.h"
+
 namespace rm::imap {
 namespace {
 
@@ -59,25 +61,6 @@ bool iequal_ascii(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool is_tag_char(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (u <= 0x20 || u >= 0x7F) {
-    return false;
-  }
-  switch (c) {
-    case '(':
-    case ')':
-    case '{':
-    case '%':
-    case '*':
-    case '"':
-    case '\\':
-    case '+':
-      return false;
-    default:
-      return true;
-  }
-}
 
 std::string_view strip_cr(std::string_view line) {
   if (!line.empty() && line.back() == '\r') {

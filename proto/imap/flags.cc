@@ -1,5 +1,7 @@
 #include "proto/imap/flags.h"
 
+#include "proto/imap/char_class.h"
+
 namespace rm::imap {
 namespace {
 
@@ -31,26 +33,6 @@ bool iequal(std::string_view a, std::string_view b) {
   return true;
 }
 
-// ATOM-CHAR: any CHAR except atom-specials: ( ) { SP CTL % * " \ ]
-bool is_atom_char(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (u <= 0x20 || u >= 0x7F) {
-    return false;
-  }
-  switch (c) {
-    case '(':
-    case ')':
-    case '{':
-    case '%':
-    case '*':
-    case '"':
-    case '\\':
-    case ']':
-      return false;
-    default:
-      return true;
-  }
-}
 
 }  // namespace
 

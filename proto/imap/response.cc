@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "proto/imap/char_class.h"
+
 namespace rm::imap {
 namespace {
 
@@ -27,21 +29,8 @@ bool is_astring_atom(std::string_view text) {
     return false;
   }
   for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7F) {
+    if (!is_astring_char7(c)) {
       return false;
-    }
-    switch (c) {
-      case '(':
-      case ')':
-      case '{':
-      case '%':
-      case '*':
-      case '"':
-      case '\\':
-        return false;
-      default:
-        break;
     }
   }
   return true;

@@ -5,13 +5,12 @@
 #include <algorithm>
 
 #include "core/base/assert.h"
+#include "core/net/dns_name.h"
 #include "proto/spf/macro.h"
 
 namespace rm::spf {
 namespace {
 
-constexpr size_t kNameBytesMax = 253;
-constexpr size_t kLabelBytesMax = 63;
 // include and redirect nest at most once per counted term; this is a backstop.
 constexpr unsigned kDepthMax = 32;
 
@@ -33,7 +32,7 @@ std::string normalize_name(std::string_view name) {
   if (!name.empty() && name.back() == '.') {
     name.remove_suffix(1);
   }
-  while (name.size() > kNameBytesMax) {
+  while (name.size() > kDnsNameBytesMax) {
     const size_t dot = name.find('.');
     name = dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
   }
@@ -42,23 +41,7 @@ std::string normalize_name(std::string_view name) {
 
 // A name that a DNS query can carry: labels of 1..63 printable ASCII bytes (a macro can
 // put spaces in), 253 in all.
-bool queryable(std::string_view name) {
-  if (name.empty() || name.size() > kNameBytesMax) {
-    return false;
-  }
-  size_t label = 0;
-  for (char c : name) {
-    if (c == '.') {
-      if (label == 0) {
-        return false;
-      }
-      label = 0;
-    } else if (c < 0x20 || c > 0x7e || c == '\\' || ++label > kLabelBytesMax) {
-      return false;
-    }
-  }
-  return label > 0;
-}
+bool queryable(std::string_view name) { return dns_name_shape_ok(name, is_query_name_byte); }
 
 // A top-level label as RFC 7208's ABNF has it: letters, digits and inner hyphens, not all
 // digits. It keeps address literals ("[192.0.2.1]") and bare IP addresses out.

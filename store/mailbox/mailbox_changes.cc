@@ -46,22 +46,18 @@ void add_segment_refs(Database& db, rocksdb::WriteBatch& batch,
   }
 }
 
-Result<uint32_t> next_mailbox_id(Database& db, rocksdb::WriteBatch& batch,
-                                 std::string_view account) {
-  Result<std::optional<std::string>> bytes =
-      db.get(Family::kMailbox, mailbox_keys::account_key(account));
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
-  uint32_t next = 1;
-  if (bytes->has_value()) {
-    codec::Reader r(**bytes, "account record");
-    RM_RETURN_IF_ERROR(r.u32("next mailbox id", next));
+// Takes `count` new mailbox ids for the account (the batch records the next free one);
+// returns the first.
+Result<uint32_t> take_mailbox_ids(Database& db, rocksdb::WriteBatch& batch,
+                                  std::string_view account, uint32_t count) {
+  Result<uint32_t> next = MailboxStore::next_mailbox_id(db, account);
+  if (!next.ok()) {
+    return next.status();
   }
   std::string value;
-  codec::put_varint(value, next + 1);
+  codec::put_varint(value, *next + count);
   batch.Put(db.handle(Family::kMailbox), mailbox_keys::account_key(account), value);
-  return next;
+  return *next;
 }
 
 uint8_t apply_mode(FlagMode mode, uint8_t current, uint8_t flags) {
@@ -365,26 +361,18 @@ Status MailboxStore::create_mailbox(Database& db, std::string_view account, std:
   }
   missing.push_back(name);
   rocksdb::WriteBatch batch;
-  Result<std::optional<std::string>> bytes =
-      db.get(Family::kMailbox, mailbox_keys::account_key(account));
-  if (!bytes.ok()) {
-    return bytes.status();
+  Result<uint32_t> first = take_mailbox_ids(db, batch, account, static_cast<uint32_t>(missing.size()));
+  if (!first.ok()) {
+    return first.status();
   }
-  uint32_t next = 1;
-  if (bytes->has_value()) {
-    codec::Reader r(**bytes, "account record");
-    RM_RETURN_IF_ERROR(r.u32("next mailbox id", next));
-  }
+  uint32_t id = *first;
   for (std::string_view level : missing) {
     MailboxInfo info;
-    info.id = next++;
+    info.id = id++;
     info.uidvalidity = static_cast<uint32_t>(now_ms / 1000);
     info.special_use = level == name ? special_use : 0;
     put_info(db, batch, account, level, info);
   }
-  std::string value;
-  codec::put_varint(value, next);
-  batch.Put(db.handle(Family::kMailbox), mailbox_keys::account_key(account), value);
   return db.write(batch, true);
 }
 
@@ -439,7 +427,7 @@ Status MailboxStore::rename_mailbox(Database& db, std::string_view account, std:
   batch.Delete(db.handle(Family::kMailbox), mailbox_keys::mailbox_key(account, from));
   if (from == kInbox) {
     // The messages go with the new name; INBOX itself stays, empty and new.
-    Result<uint32_t> id = next_mailbox_id(db, batch, account);
+    Result<uint32_t> id = take_mailbox_ids(db, batch, account, 1);
     if (!id.ok()) {
       return id.status();
     }

@@ -78,17 +78,11 @@ class MailboxCache {
   Result<uint32_t> next_mailbox_id(const std::string& account) {
     auto it = next_ids_.find(account);
     if (it == next_ids_.end()) {
-      Result<std::optional<std::string>> bytes =
-          db_.get(Family::kMailbox, mailbox_keys::account_key(account));
-      if (!bytes.ok()) {
-        return bytes.status();
+      Result<uint32_t> next = MailboxStore::next_mailbox_id(db_, account);
+      if (!next.ok()) {
+        return next.status();
       }
-      uint32_t next = 1;
-      if (bytes->has_value()) {
-        codec::Reader r(**bytes, "account record");
-        RM_RETURN_IF_ERROR(r.u32("next mailbox id", next));
-      }
-      it = next_ids_.emplace(account, next).first;
+      it = next_ids_.emplace(account, *next).first;
     }
     return it->second++;
   }
@@ -156,6 +150,20 @@ Status MailboxStore::deliver(Database& db, BodyStore& bodies,
     }
   }
   return status;
+}
+
+Result<uint32_t> MailboxStore::next_mailbox_id(Database& db, std::string_view account) {
+  Result<std::optional<std::string>> bytes =
+      db.get(Family::kMailbox, mailbox_keys::account_key(account));
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  uint32_t next = 1;
+  if (bytes->has_value()) {
+    codec::Reader r(**bytes, "account record");
+    RM_RETURN_IF_ERROR(r.u32("next mailbox id", next));
+  }
+  return next;
 }
 
 Result<std::optional<MailboxInfo>> MailboxStore::mailbox(Database& db, std::string_view account,

@@ -111,6 +111,8 @@ class MailboxStore {
   static Status deliver(Database& db, BodyStore& bodies, std::vector<MailboxDelivery>& deliveries,
                         int64_t now_ms);
 
+  // The id the account's next new mailbox gets (1 for a new account).
+  static Result<uint32_t> next_mailbox_id(Database& db, std::string_view account);
   static Result<std::optional<MailboxInfo>> mailbox(Database& db, std::string_view account,
                                                     std::string_view name);
   static Result<std::vector<std::string>> mailbox_names(Database& db, std::string_view account);

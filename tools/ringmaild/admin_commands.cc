@@ -11,6 +11,7 @@
 #include "store/account/password.h"
 #include "store/mailbox/mailbox_store.h"
 #include "store/queue/queue_store.h"
+#include "tools/ringmaild/admin_lane.h"
 #include "tools/ringmaild/dkim_commands.h"
 #include "tools/ringmaild/mail_auth/spf_check.h"
 #include "tools/ringmaild/smtp_service.h"
@@ -19,20 +20,6 @@ namespace rm {
 namespace {
 
 constexpr size_t kHeaderBytesMax = 65536;
-
-// Runs `job` (returning the JSON answer) on the shard's blocking lane; answers on the shard.
-template <typename Job>
-void on_lane(Shard& shard, ControlReply reply, Job job) {
-  auto shared_reply = std::make_shared<ControlReply>(std::move(reply));
-  Shard* s = &shard;
-  Status st = shard.run_blocking([s, shared_reply, job = std::move(job)]() mutable {
-    std::string json = job();
-    s->complete_from_lane([shared_reply, json = std::move(json)] { (*shared_reply)(json); });
-  });
-  if (!st.ok()) {
-    (*shared_reply)(json_error("server busy: " + std::string(st.message())));
-  }
-}
 
 std::string ok_json() { return "{\"ok\":true}"; }
 

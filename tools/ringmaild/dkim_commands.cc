@@ -13,25 +13,12 @@
 #include "proto/dkim/key_record.h"
 #include "proto/dkim/verifier.h"
 #include "store/account/dkim_keys.h"
+#include "tools/ringmaild/admin_lane.h"
 
 namespace rm {
 namespace {
 
 constexpr size_t kZoneStringBytes = 255;  // a TXT character-string's limit
-
-// Runs `job` (returning the JSON answer) on the shard's blocking lane; answers on the shard.
-template <typename Job>
-void on_lane(Shard& shard, ControlReply reply, Job job) {
-  auto shared_reply = std::make_shared<ControlReply>(std::move(reply));
-  Shard* s = &shard;
-  Status st = shard.run_blocking([s, shared_reply, job = std::move(job)]() mutable {
-    std::string json = job();
-    s->complete_from_lane([shared_reply, json = std::move(json)] { (*shared_reply)(json); });
-  });
-  if (!st.ok()) {
-    (*shared_reply)(json_error("server busy: " + std::string(st.message())));
-  }
-}
 
 std::string lower(std::string_view text) {
   std::string out(text);
