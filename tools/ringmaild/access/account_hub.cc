@@ -49,7 +49,7 @@ Status provision_account(Database& db, const std::string& account) {
 }  // namespace
 
 AccountHub::AccountHub(Shard& shard, Database& db, BodyStore& bodies, const Options& options)
-    : shard_(shard), db_(db), bodies_(bodies), options_(options),
+    : shard_(shard), db_(db), bodies_(bodies),
       append_writer_(std::make_unique<AppendWriter>(
           bodies, uint64_t{options.store.body_segment_mib} << 20)) {}
 

@@ -109,7 +109,6 @@ class AccountHub {
   Shard& shard_;
   Database& db_;
   BodyStore& bodies_;
-  const Options& options_;
   std::unique_ptr<AppendWriter> append_writer_;  // used by lane jobs only
   struct PendingAppend {
     AppendRequest request;
