@@ -192,7 +192,6 @@ constexpr ConfigField kSchema[] = {
     Uint32(RM_KEY(access.pop3_timeout_ms), 1000, 86400000),
     Uint32(RM_KEY(access.append_bytes_max), 1024, 2147483647),
     Uint32(RM_KEY(access.errors_max), 1, 1000),
-    Uint32(RM_KEY(access.mailbox_messages_max), 1, 100000000),
     Uint32(RM_KEY(access.login_cache_ms), 0, 86400000),
 
     Section("queue"),

@@ -86,7 +86,6 @@ struct AccessOptions {
   uint32_t pop3_timeout_ms = 600000;        // RFC 1939 §3: at least 10 minutes
   uint32_t append_bytes_max = 52428800;     // APPENDLIMIT
   uint32_t errors_max = 20;                 // bad commands before the session is closed
-  uint32_t mailbox_messages_max = 1000000;  // messages per mailbox (APPEND/COPY: NO [LIMIT])
   uint32_t login_cache_ms = 600000;  // a login that passed skips Argon2id this long; 0: off
 };
 
