@@ -17,6 +17,9 @@ using codec::put_varint;
 using codec::Reader;
 
 constexpr uint8_t kStateMax = static_cast<uint8_t>(Recipient::State::kDeferred);
+// The bits of the byte that holds Envelope::held and Envelope::quarantine.
+constexpr uint8_t kStateHeld = 1;
+constexpr uint8_t kStateQuarantine = 2;
 // The smallest encoded recipient: empty address, notify, empty orcpt, state, empty reply.
 constexpr size_t kRecipientBytesMin = 5;
 constexpr size_t kStringMax = kEnvelopeStringBytesMax;
@@ -86,7 +89,10 @@ Status read_body_info(Reader& r, Envelope& e) {
 Status read_tail(Reader& r, Envelope& e) {
   RM_RETURN_IF_ERROR(r.byte("ret", kRetHdrs, e.ret));
   RM_RETURN_IF_ERROR(r.string("envid", kStringMax, e.envid));
-  RM_RETURN_IF_ERROR(r.flag("held", e.held));
+  uint8_t state = 0;
+  RM_RETURN_IF_ERROR(r.byte("held", kStateHeld | kStateQuarantine, state));
+  e.held = (state & kStateHeld) != 0;
+  e.quarantine = (state & kStateQuarantine) != 0;
   RM_RETURN_IF_ERROR(r.u32("attempts", e.attempts));
   uint64_t next = 0;
   RM_RETURN_IF_ERROR(r.varint("next_attempt_unix_ms", next));
@@ -163,7 +169,8 @@ std::string encode_envelope(const Envelope& e) {
   put_byte(out, e.smtputf8 ? 1 : 0);
   put_byte(out, e.ret);
   put_string(out, e.envid);
-  put_byte(out, e.held ? 1 : 0);
+  put_byte(out,
+           static_cast<uint8_t>((e.held ? kStateHeld : 0) | (e.quarantine ? kStateQuarantine : 0)));
   put_varint(out, e.attempts);
   put_varint(out, codec::zigzag(e.next_attempt_unix_ms));
   return out;

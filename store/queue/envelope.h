@@ -4,7 +4,9 @@
 // Format (version 2): a version byte, then the fields in declaration order; integers and
 // lengths as LEB128 varints (received_unix_ms zigzag-encoded), small enums and flags as one
 // byte, strings as a length followed by the bytes, body extents as a count followed by
-// (segment, offset, length, crc) varints. The decoder accepts exactly what the
+// (segment, offset, length, crc) varints; `held` and `quarantine` share one byte (bit 0 held,
+// bit 1 quarantine: the byte was the held flag before quarantine existed, so older envelopes
+// decode unchanged). The decoder accepts exactly what the
 // encoder produces (minimal varints, flags 0/1, enums in range, no trailing bytes), so a
 // decoded envelope re-encodes to the same bytes.
 // Untrusted input: decode_envelope reads bytes from disk, which may be corrupt; every length
@@ -66,6 +68,9 @@ struct Envelope {
   uint8_t ret = kRetUnset;  // 0 unset, 1 full, 2 hdrs
   std::string envid;
   bool held = false;
+  // Inbound checks (DMARC p=quarantine) sent it to the recipients' quarantine mailbox (Junk)
+  // rather than their INBOX.
+  bool quarantine = false;
   // Delivery: attempts made so far, and when the next one is due (0: at once).
   uint32_t attempts = 0;
   int64_t next_attempt_unix_ms = 0;

@@ -211,9 +211,10 @@ void QueueStore::append_chunk(QueueId id, std::string bytes) {
   submit();
 }
 
-void QueueStore::commit(Envelope envelope, std::string last_chunk, Done done, bool inline_allowed) {
+void QueueStore::commit(Envelope envelope, std::string last_chunk, Done done, bool inline_allowed,
+                        std::string header_prefix) {
   RM_ASSERT(done);
-  const uint64_t bytes = last_chunk.size() + 256;  // the envelope, roughly
+  const uint64_t bytes = last_chunk.size() + header_prefix.size() + 256;  // the envelope, roughly
   pending_->bytes += bytes;
   queued_bytes_ += bytes;
   std::vector<BodyExtent> chunks;
@@ -221,7 +222,19 @@ void QueueStore::commit(Envelope envelope, std::string last_chunk, Done done, bo
     chunks = std::move(it->second);
     open_bodies_.erase(it);
   }
-  envelope.body_extents = chunks;
+  envelope.body_bytes += header_prefix.size();
+  envelope.body_extents.clear();
+  if (!header_prefix.empty() && chunks.empty()) {
+    last_chunk.insert(0, header_prefix);
+  } else if (!header_prefix.empty()) {
+    // The earlier chunks are written already: the prefix becomes an extent of its own, first
+    // in the list, written with this group (before its synced envelope batch, like the last
+    // chunk, so it needs no hold on its segment).
+    const BodyExtent extent = place(header_prefix);
+    envelope.body_extents.push_back(extent);
+    pending_->chunks.push_back(PendingChunk{envelope.id, extent, std::move(header_prefix)});
+  }
+  envelope.body_extents.insert(envelope.body_extents.end(), chunks.begin(), chunks.end());
   if (inline_allowed && chunks.empty() && !last_chunk.empty() &&
       last_chunk.size() <= config_.inline_body_max) {
     envelope.body_extents.push_back(BodyExtent{

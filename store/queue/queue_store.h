@@ -78,8 +78,11 @@ class QueueStore {
   // body_extents this fills in (body_bytes must be the size of every chunk together).
   // `done` runs later on this shard: OK once synced, otherwise the error.
   // `inline_allowed` false keeps even a small body in segment files (it will be referenced
-  // by mailboxes, which outlive the queue entry).
-  void commit(Envelope envelope, std::string last_chunk, Done done, bool inline_allowed = true);
+  // by mailboxes, which outlive the queue entry). `header_prefix` (header fields decided at
+  // the end of the message, such as Authentication-Results) goes in front of the body even
+  // when earlier chunks are written already; body_bytes grows by its size.
+  void commit(Envelope envelope, std::string last_chunk, Done done, bool inline_allowed = true,
+              std::string header_prefix = {});
   // Forgets the chunks of a message that will not be committed (the session ended
   // mid-message) and frees their bytes. What a crash leaves behind, recover removes.
   void discard(QueueId id);

@@ -105,6 +105,26 @@ TEST(EnvelopeTest, TrailingBytesAreRefused) {
   expect_corrupt(encode_envelope(sample_envelope()) + '\0');
 }
 
+TEST(EnvelopeTest, HeldAndQuarantineShareTheByteThatWasTheHeldFlag) {
+  Envelope e;
+  e.quarantine = true;
+  const std::string quarantined = encode_envelope(e);
+  EXPECT_EQ(quarantined[quarantined.size() - 3], 2);
+  e.held = true;
+  Result<Envelope> both = decode_envelope(encode_envelope(e));
+  ASSERT_TRUE(both.ok());
+  EXPECT_TRUE(both->held);
+  EXPECT_TRUE(both->quarantine);
+  // An envelope written before quarantine existed (held = 1) reads back held only.
+  std::string old = encode_envelope(Envelope{});
+  old[old.size() - 3] = 1;
+  Result<Envelope> held = decode_envelope(old);
+  ASSERT_TRUE(held.ok());
+  EXPECT_TRUE(held->held);
+  EXPECT_FALSE(held->quarantine);
+  EXPECT_EQ(encode_envelope(*held), old);
+}
+
 TEST(EnvelopeTest, NonCanonicalEncodingsAreRefused) {
   const std::string good = encode_envelope(Envelope{});
   std::string bad = good;
@@ -112,9 +132,10 @@ TEST(EnvelopeTest, NonCanonicalEncodingsAreRefused) {
   expect_corrupt(bad);
   // id 0 written as a two-byte varint.
   expect_corrupt(good.substr(0, 1) + "\x80" + good.substr(1));
-  // A flag that is neither 0 nor 1 (held comes before attempts and next_attempt_unix_ms).
+  // A held/quarantine byte with bits beyond those two (it comes before attempts and
+  // next_attempt_unix_ms).
   bad = good;
-  bad[bad.size() - 3] = 2;
+  bad[bad.size() - 3] = 4;
   expect_corrupt(bad);
   // An 11-byte varint for the id.
   expect_corrupt(good.substr(0, 1) + std::string(10, '\xff') + '\x01' + good.substr(2));

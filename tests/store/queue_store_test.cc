@@ -529,6 +529,42 @@ TEST_F(QueueStoreTest, SmallBodiesGoWithTheirEnvelopeIntoTheDatabase) {
   EXPECT_EQ(QueueStore::read_body(db(), bodies(), gone).status().code(), StatusCode::kInternal);
 }
 
+TEST_F(QueueStoreTest, AHeaderPrefixGoesInFrontOfWholeAndChunkedBodies) {
+  start(1);
+  QueueIdGenerator gen(0);
+  const QueueId whole = gen.next();
+  const QueueId chunked = gen.next();
+  const std::string prefix = "Authentication-Results: mx.test; spf=pass\r\n";
+  std::promise<Status> done_whole;
+  std::promise<Status> done_chunked;
+  rt().post(0, [&] {
+    store(0).commit(
+        make_envelope(whole, "Subject: w\r\n\r\nw\r\n"), "Subject: w\r\n\r\nw\r\n",
+        [&](Status s) { done_whole.set_value(std::move(s)); }, true, prefix);
+    store(0).append_chunk(chunked, std::string(70000, 'a'));
+    store(0).commit(
+        make_envelope(chunked, std::string(70000, 'a') + "end"), "end",
+        [&](Status s) { done_chunked.set_value(std::move(s)); }, false, prefix);
+  });
+  std::future<Status> f1 = done_whole.get_future();
+  std::future<Status> f2 = done_chunked.get_future();
+  ASSERT_TRUE(ready_within(f1));
+  ASSERT_TRUE(ready_within(f2));
+  ASSERT_TRUE(f1.get().ok());
+  ASSERT_TRUE(f2.get().ok());
+
+  const Envelope w = QueueStore::load_envelope(db(), whole).value();
+  EXPECT_EQ(w.body_extents.size(), 1u);
+  EXPECT_EQ(w.body_bytes, prefix.size() + std::string("Subject: w\r\n\r\nw\r\n").size());
+  EXPECT_EQ(QueueStore::read_body(db(), bodies(), w).value(), prefix + "Subject: w\r\n\r\nw\r\n");
+  const Envelope c = QueueStore::load_envelope(db(), chunked).value();
+  ASSERT_EQ(c.body_extents.size(), 3u);  // the prefix, the chunk, the last chunk
+  EXPECT_EQ(c.body_extents[0].length, prefix.size());
+  restart();
+  EXPECT_TRUE(QueueStore::read_body(db(), bodies(), c).value() ==
+              prefix + std::string(70000, 'a') + "end");
+}
+
 TEST_F(QueueStoreTest, ListDueSkipsHeldUnownedAndUnreadableEntries) {
   start(1);
   QueueIdGenerator gen(0);
