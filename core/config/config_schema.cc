@@ -62,6 +62,36 @@ std::string check_bare_line_policy(std::string_view value) {
              : "'" + std::string(value) + "' must be reject or normalize";
 }
 
+// The choices of a policy option, as the error message lists them.
+inline constexpr std::string_view kMarkOrReject[] = {"mark", "reject"};
+inline constexpr std::string_view kQuarantineOrMark[] = {"quarantine", "mark"};
+inline constexpr std::string_view kRejectQuarantineOrMark[] = {"reject", "quarantine", "mark"};
+
+template <const auto& kChoices>
+std::string check_one_of(std::string_view value) {
+  std::string list;
+  for (std::string_view choice : kChoices) {
+    if (value == choice) {
+      return "";
+    }
+    list += (list.empty() ? "" : ", ") + std::string(choice);
+  }
+  return "'" + std::string(value) + "' must be one of: " + list;
+}
+
+// A mailbox that delivery may create: a non-empty printable name without wildcards.
+std::string check_mailbox_name(std::string_view value) {
+  if (value.empty() || value.size() > 200) {
+    return "a mailbox name must have 1 to 200 bytes";
+  }
+  for (const unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f || c == '*' || c == '%' || c == '"' || c == '\\') {
+      return "'" + std::string(value) + "' is not a usable mailbox name";
+    }
+  }
+  return "";
+}
+
 std::string check_cidr(std::string_view value) {
   return Cidr::parse(value)
              ? ""
@@ -226,6 +256,21 @@ constexpr ConfigField kSchema[] = {
 
     Section("dkim"),
     Bool(RM_KEY(dkim.sign_outbound)),
+    Bool(RM_KEY(dkim.verify_inbound)),
+
+    Section("spf"),
+    Bool(RM_KEY(spf.verify_inbound)),
+    Bool(RM_KEY(spf.check_helo)),
+    String(RM_KEY(spf.fail), check_one_of<kMarkOrReject>),
+    Uint32(RM_KEY(spf.time_limit_ms), 1000, 600000),
+
+    Section("dmarc"),
+    Bool(RM_KEY(dmarc.verify_inbound)),
+    String(RM_KEY(dmarc.reject), check_one_of<kRejectQuarantineOrMark>),
+    String(RM_KEY(dmarc.quarantine), check_one_of<kQuarantineOrMark>),
+    String(RM_KEY(dmarc.unclear_from), check_one_of<kMarkOrReject>),
+    String(RM_KEY(dmarc.quarantine_mailbox), check_mailbox_name),
+    String(RM_KEY(dmarc.public_suffix_list)),
 
     Section("store"),
     Uint32(RM_KEY(store.min_free_mib), 0, 1048576),

@@ -86,7 +86,7 @@ struct AccessOptions {
   uint32_t pop3_timeout_ms = 600000;        // RFC 1939 §3: at least 10 minutes
   uint32_t append_bytes_max = 52428800;     // APPENDLIMIT
   uint32_t errors_max = 20;                 // bad commands before the session is closed
-  uint32_t login_cache_ms = 600000;  // a login that passed skips Argon2id this long; 0: off
+  uint32_t login_cache_ms = 600000;         // a login that passed skips Argon2id this long; 0: off
 };
 
 struct StoreOptions {
@@ -147,7 +147,27 @@ struct SrsConfigOptions {
 
 // DKIM (keys live in the store: ringmail dkim keygen).
 struct DkimOptions {
-  bool sign_outbound = true;  // sign relayed mail whose From (or sender) domain has keys
+  bool sign_outbound = true;   // sign relayed mail whose From (or sender) domain has keys
+  bool verify_inbound = true;  // verify the signatures of mail from the MX listener
+};
+
+// Checks of inbound mail: every message on the MX listener from a client that is neither in
+// smtp.trusted_networks nor authenticated. Results go into Authentication-Results (and
+// Received-SPF); the policies below say what else happens.
+struct SpfOptions {
+  bool verify_inbound = true;
+  bool check_helo = true;          // the HELO identity too (RFC 7208 §2.3), besides MAIL FROM
+  std::string fail = "mark";       // MAIL FROM fail: mark (headers only) or reject (550 5.7.23)
+  uint32_t time_limit_ms = 20000;  // per check (RFC 7208 §4.6.4: at least 20 s)
+};
+
+struct DmarcOptions {
+  bool verify_inbound = true;
+  std::string reject = "reject";          // p=reject failing: reject (550 5.7.1), quarantine, mark
+  std::string quarantine = "quarantine";  // p=quarantine failing: quarantine, mark
+  std::string unclear_from = "reject";    // no From, several, or unreadable: reject, mark
+  std::string quarantine_mailbox = "Junk";  // where quarantined mail goes for local accounts
+  std::string public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
 };
 
 struct TlsOptions {
@@ -164,6 +184,8 @@ struct Options {
   RelayOptions relay;
   SrsConfigOptions srs;
   DkimOptions dkim;
+  SpfOptions spf;
+  DmarcOptions dmarc;
   TlsOptions tls;
   StoreOptions store;
   RuntimeOptions runtime;

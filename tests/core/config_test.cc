@@ -109,6 +109,33 @@ TEST(ConfigTest, SrsKeys) {
   EXPECT_FALSE(parse_config(R"({"srs": {"max_age_days": 0}})").ok());
 }
 
+TEST(ConfigTest, InboundCheckKeys) {
+  const Options defaults;
+  EXPECT_TRUE(defaults.dkim.verify_inbound);
+  EXPECT_TRUE(defaults.spf.verify_inbound);
+  EXPECT_EQ(defaults.spf.fail, "mark");
+  EXPECT_EQ(defaults.dmarc.reject, "reject");
+  EXPECT_EQ(defaults.dmarc.quarantine, "quarantine");
+  EXPECT_EQ(defaults.dmarc.quarantine_mailbox, "Junk");
+  const Result<Options> result = parse_config(
+      R"({"spf": {"fail": "reject", "check_helo": false}, "dmarc": {"reject": "quarantine",
+          "quarantine": "mark", "unclear_from": "mark", "quarantine_mailbox": "Spam"}})");
+  ASSERT_TRUE(result.ok()) << result.status().to_string();
+  EXPECT_EQ(result->spf.fail, "reject");
+  EXPECT_FALSE(result->spf.check_helo);
+  EXPECT_EQ(result->dmarc.reject, "quarantine");
+  EXPECT_EQ(result->dmarc.quarantine, "mark");
+  EXPECT_EQ(result->dmarc.unclear_from, "mark");
+  EXPECT_EQ(result->dmarc.quarantine_mailbox, "Spam");
+  const Result<Options> bad = parse_config(R"({"dmarc": {"quarantine": "reject"}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("must be one of: quarantine, mark"), std::string::npos)
+      << bad.status().to_string();
+  EXPECT_FALSE(parse_config(R"({"spf": {"fail": "softfail"}})").ok());
+  EXPECT_FALSE(parse_config(R"({"dmarc": {"quarantine_mailbox": ""}})").ok());
+  EXPECT_FALSE(parse_config(R"({"dmarc": {"quarantine_mailbox": "Ju*nk"}})").ok());
+}
+
 TEST(ConfigTest, ListReplacesTheDefaultWhole) {
   const Result<Options> result = parse_config(R"({"server": {"local_domains": []}})");
   ASSERT_TRUE(result.ok()) << result.status().to_string();
@@ -330,10 +357,11 @@ std::string non_default_value(const ConfigField& field) {
   } else if (const auto* u = std::get_if<Uint32Field>(&field.spec)) {
     candidates = {std::to_string(u->min), std::to_string(u->max)};
   } else if (std::holds_alternative<StringField>(field.spec)) {
-    candidates = {R"("::1")", R"("mx.example.org")", R"("debug")", R"("normalize")",
-                  R"("required")", R"("relay.example.org:587")"};
+    candidates = {R"("::1")",      R"("mx.example.org")",        R"("debug")", R"("normalize")",
+                  R"("required")", R"("relay.example.org:587")", R"("mark")",  R"("reject")"};
   } else if (std::holds_alternative<StringListField>(field.spec)) {
-    candidates = {R"(["example.org"])", R"(["10.0.0.0/8"])", R"(["example.org=relay.example.org:25"])"};
+    candidates = {R"(["example.org"])", R"(["10.0.0.0/8"])",
+                  R"(["example.org=relay.example.org:25"])"};
   }
   for (const std::string& value : candidates) {
     std::string json = "{";
