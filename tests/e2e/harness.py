@@ -30,7 +30,9 @@ class Server:
         cfg = {"listeners": {n: {"port": p} for n, p in self.ports.items()},
                "runtime": {"shutdown_drain_ms": 2000},
                "store": {"min_free_mib": 1},
-               "queue": {"deliver": False}}
+               "queue": {"deliver": False},
+               # DNS only where a test serves it: nothing may reach the resolvers of the host.
+               "relay": {"dns_servers": "127.0.0.1:9"}}
         for key, value in (config or {}).items():
             cfg.setdefault(key, {}).update(value)
         self.config_path = os.path.join(self.data, "test-config.json")

@@ -10,6 +10,7 @@
 #include "store/account/address_resolver.h"
 #include "store/account/password.h"
 #include "tls/tls_filter.h"
+#include "tools/ringmaild/mail_auth/inbound_check.h"
 
 namespace rm {
 namespace {
@@ -68,6 +69,7 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
         shard_(conn.shard()),
         state_(service.shard_state(conn.shard())),
         client_(port == SmtpPort::kLocal ? std::string(kLocalClient) : client_literal(conn)),
+        peer_ip_(port == SmtpPort::kLocal ? std::nullopt : parse_peer_ip(conn.peer())),
         session_(service.session_config(port), *this, client_) {}
 
   ~SmtpConnection() override {
@@ -92,7 +94,10 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
       conn.close_after_flush();
       return;
     }
-    RM_LOG(kDebug, "smtp_connect").kv("conn", conn.id()).kv("client", client_).kv("listener", conn.listener());
+    RM_LOG(kDebug, "smtp_connect")
+        .kv("conn", conn.id())
+        .kv("client", client_)
+        .kv("listener", conn.listener());
     const uint32_t delay = service_.options().smtp.greeting_delay_ms;
     if (delay == 0) {
       greet(conn);
@@ -118,9 +123,11 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     }
     std::string out;
     size_t used = session_.feed(input, out);
+    start_inbound_checks(conn);
     flush_body_chunks();
     if (!session_.in_data() && session_.action() != smtp::SessionAction::kCommit) {
       discard_partial_body();  // refused at its end (too big, bare LF) or reset
+      check_.reset();
     }
     conn.write(out);
     if (session_.action() == smtp::SessionAction::kStartTls) {
@@ -187,17 +194,41 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     conn.set_deadline_in(service_.options().smtp.command_timeout_ms);
   }
 
+  // SPF, DKIM and DMARC for the message now arriving, when they apply to this client: they
+  // run while the body arrives and decide at its end (commit).
+  void start_inbound_checks(Connection& conn) {
+    const bool message_started =
+        session_.in_data() || session_.action() == smtp::SessionAction::kCommit;
+    if (checks_started_ || !message_started) {
+      return;
+    }
+    checks_started_ = true;
+    std::shared_ptr<const InboundCheckConfig> config =
+        service_.inbound_checks(port_, peer_ip_ ? &*peer_ip_ : nullptr, session_.authenticated());
+    if (config) {
+      RM_LOG(kDebug, "inbound_checks_started").kv("conn", conn.id()).kv("queue_id", id_.text());
+      check_ = InboundCheck::start(shard_, service_.resolver(shard_), std::move(config), *peer_ip_,
+                                   session_.draft().sender, session_.draft().helo);
+    }
+  }
+
   // Large bodies go to the store while they arrive, so a session holds at most about one
-  // chunk of a message in memory.
+  // chunk of a message in memory (plus its header section while the checks hold it).
   void flush_body_chunks() {
     std::string& body = session_.body();
     if (!session_.in_data() || body.size() < service_.options().smtp.body_chunk_bytes) {
       return;
     }
-    body_bytes_ += body.size();
-    state_.queue->append_chunk(id_, std::move(body));
+    std::string bytes = std::exchange(body, std::string());
+    if (check_) {
+      bytes = check_->pass(std::move(bytes));
+    }
+    if (bytes.empty()) {
+      return;
+    }
+    body_bytes_ += bytes.size();
+    state_.queue->append_chunk(id_, std::move(bytes));
     ++chunks_;
-    body.clear();
   }
 
   // Chunks already written for a message that will never be committed.
@@ -210,31 +241,75 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
   }
 
   void commit(Connection& conn) {
-    std::string last = std::move(session_.body());
-    session_.body().clear();
+    std::string last = std::exchange(session_.body(), std::string());
+    if (!check_) {
+      store(conn, std::move(last), {}, false);
+      return;
+    }
+    last = check_->finish(std::move(last));
+    Connection* connection = &conn;
+    check_->conclude(
+        [this, alive = alive_, connection, last = std::move(last)](InboundVerdict verdict) mutable {
+          if (*alive) {
+            check_.reset();
+            apply_verdict(*connection, std::move(verdict), std::move(last));
+          }
+        });
+  }
+
+  void apply_verdict(Connection& conn, InboundVerdict verdict, std::string last) {
+    const char* action = verdict.action == InboundAction::kReject       ? "reject"
+                         : verdict.action == InboundAction::kQuarantine ? "quarantine"
+                                                                        : "accept";
+    RM_LOG(kInfo, "inbound_checks")
+        .kv("conn", conn.id())
+        .kv("queue_id", id_.text())
+        .kv("results", verdict.summary)
+        .kv("action", action);
+    if (verdict.action != InboundAction::kReject) {
+      store(conn, std::move(last), std::move(verdict.header_prefix),
+            verdict.action == InboundAction::kQuarantine);
+      return;
+    }
+    discard_partial_body();
+    std::string out;
+    session_.commit_finished(&verdict.reply, out);
+    conn.write(out);
+    conn.set_deadline_in(service_.options().smtp.command_timeout_ms);
+    conn.resume_input();
+  }
+
+  // Queues the message durably; the client hears 250 once it is synced.
+  void store(Connection& conn, std::string last, std::string header_prefix, bool quarantine) {
     body_bytes_ += last.size();
     Envelope env = make_envelope(session_.draft(), id_, client_, conn.listener(), body_bytes_);
+    env.quarantine = quarantine;
     const uint64_t conn_id = conn.id();
     Connection* connection = &conn;
     // A body some local mailbox will keep goes to segment files even when small.
     const bool inline_allowed = !has_local_recipient(env, service_.directory(shard_));
-    state_.queue->commit(std::move(env), std::move(last),
-                         [this, alive = alive_, connection, conn_id, id = id_.text()](Status s) {
-      if (!s.ok()) {
-        RM_LOG(kWarn, "queue_write_failed").kv("conn", conn_id).kv("queue_id", id).kv("error", s);
-      } else {
-        RM_LOG(kInfo, "queued").kv("conn", conn_id).kv("queue_id", id);
-      }
-      if (!*alive) {
-        return;  // the client left before the fsync; the message is queued all the same
-      }
-      std::string out;
-      const smtp::Reply failure = store_failure_reply(s);
-      session_.commit_finished(s.ok() ? nullptr : &failure, out);
-      connection->write(out);
-      connection->set_deadline_in(service_.options().smtp.command_timeout_ms);
-      connection->resume_input();  // commands pipelined behind the message
-    }, inline_allowed);
+    state_.queue->commit(
+        std::move(env), std::move(last),
+        [this, alive = alive_, connection, conn_id, id = id_.text()](Status s) {
+          if (!s.ok()) {
+            RM_LOG(kWarn, "queue_write_failed")
+                .kv("conn", conn_id)
+                .kv("queue_id", id)
+                .kv("error", s);
+          } else {
+            RM_LOG(kInfo, "queued").kv("conn", conn_id).kv("queue_id", id);
+          }
+          if (!*alive) {
+            return;  // the client left before the fsync; the message is queued all the same
+          }
+          std::string out;
+          const smtp::Reply failure = store_failure_reply(s);
+          session_.commit_finished(s.ok() ? nullptr : &failure, out);
+          connection->write(out);
+          connection->set_deadline_in(service_.options().smtp.command_timeout_ms);
+          connection->resume_input();  // commands pipelined behind the message
+        },
+        inline_allowed, std::move(header_prefix));
     body_bytes_ = 0;
     chunks_ = 0;
   }
@@ -260,8 +335,9 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
   void refuse_auth(Connection& conn) {
     RM_LOG(kWarn, "auth_refused").kv("conn", conn.id()).kv("client", client_);
     std::string out;
-    const smtp::Reply refusal{421, "4.7.0", service_.options().server.hostname +
-                                                " Error: too many failed authentication attempts"};
+    const smtp::Reply refusal{
+        421, "4.7.0",
+        service_.options().server.hostname + " Error: too many failed authentication attempts"};
     session_.auth_finished(false, out, &refusal);
     conn.write(out);
     conn.close_after_flush();
@@ -274,8 +350,8 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     Shard* shard = &shard_;
     Connection* connection = &conn;
     Status queued = shard_.run_blocking([this, shard, connection, alive = alive_, user,
-                                         hash = known ? *known : decoy_password_hash(), exists = known != nullptr,
-                                         password = creds.password]() {
+                                         hash = known ? *known : decoy_password_hash(),
+                                         exists = known != nullptr, password = creds.password]() {
       const bool ok = verify_password(hash, password) && exists;
       shard->complete_from_lane([this, connection, alive, user, ok] {
         if (*alive) {
@@ -307,7 +383,7 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
     const int home = shard_.index();
     Runtime& rt = service_.runtime();
     rt.submit_to(service_.throttle_owner(client_), [this, &rt, home, connection, alive = alive_,
-                                                     ip = client_, out = std::move(out)]() mutable {
+                                                    ip = client_, out = std::move(out)]() mutable {
       AuthThrottle& throttle = service_.throttle_here();
       const int64_t now = monotonic_ms();
       throttle.record_failure(ip, now);
@@ -337,6 +413,8 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
   }
   std::string next_queue_id() override {
     id_ = state_.ids->next();
+    checks_started_ = false;
+    check_.reset();
     body_bytes_ = 0;
     chunks_ = 0;
     return id_.text();
@@ -348,6 +426,7 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
   Shard& shard_;
   SmtpService::ShardState& state_;
   const std::string client_;
+  const std::optional<IpAddress> peer_ip_;  // none for the local socket
   smtp::ServerSession session_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool greeting_pending_ = false;
@@ -356,6 +435,8 @@ class SmtpConnection final : public ConnectionHandler, private smtp::SessionEnv 
   QueueId id_;
   uint64_t body_bytes_ = 0;
   uint32_t chunks_ = 0;
+  bool checks_started_ = false;          // for the current message
+  std::shared_ptr<InboundCheck> check_;  // its inbound checks, when they apply
 };
 
 }  // namespace

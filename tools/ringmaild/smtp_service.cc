@@ -1,9 +1,12 @@
 #include "tools/ringmaild/smtp_service.h"
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "core/base/clock.h"
+#include "core/base/log.h"
 #include "core/runtime/runtime.h"
 #include "store/account/address_resolver.h"
 #include "tools/ringmaild/smtp_connection.h"
@@ -33,6 +36,57 @@ smtp::SessionConfig make_session_config(const Options& options, SmtpPort port) {
   return c;
 }
 
+PolicyAction policy_action(const std::string& name) {
+  if (name == "reject") {
+    return PolicyAction::kReject;
+  }
+  return name == "quarantine" ? PolicyAction::kQuarantine : PolicyAction::kMark;
+}
+
+// Debian's publicsuffix package; without it DMARC is off (and says so in the log).
+std::shared_ptr<const dmarc::PublicSuffixList> load_public_suffix_list(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    RM_LOG(kError, "dmarc_off").kv("reason", "cannot read the public suffix list").kv("file", path);
+    return nullptr;
+  }
+  Result<dmarc::PublicSuffixList> psl = dmarc::PublicSuffixList::parse(text.str());
+  if (!psl.ok() || psl->rule_count() == 0) {
+    RM_LOG(kError, "dmarc_off")
+        .kv("reason", "unusable public suffix list")
+        .kv("file", path)
+        .kv("error", psl.ok() ? Status::InvalidArgument("no rules") : psl.status());
+    return nullptr;
+  }
+  return std::make_shared<const dmarc::PublicSuffixList>(std::move(*psl));
+}
+
+std::shared_ptr<const InboundCheckConfig> make_inbound_config(const Options& options) {
+  if (!options.spf.verify_inbound && !options.dkim.verify_inbound &&
+      !options.dmarc.verify_inbound) {
+    return nullptr;
+  }
+  auto c = std::make_shared<InboundCheckConfig>();
+  c->authserv_id = options.server.hostname;
+  c->spf = options.spf.verify_inbound;
+  c->spf_helo = options.spf.check_helo;
+  c->spf_fail = policy_action(options.spf.fail);
+  c->spf_options.receiver = options.server.hostname;
+  c->spf_options.time_limit_ms = options.spf.time_limit_ms;
+  c->dkim = options.dkim.verify_inbound;
+  if (options.dmarc.verify_inbound) {
+    c->psl = load_public_suffix_list(options.dmarc.public_suffix_list);
+  }
+  c->dmarc_reject = policy_action(options.dmarc.reject);
+  c->dmarc_quarantine = policy_action(options.dmarc.quarantine);
+  c->unclear_from = policy_action(options.dmarc.unclear_from);
+  // SPF's own limit, then the DKIM key and DMARC lookups (each a few DNS timeouts at most).
+  c->time_limit_ms = options.spf.time_limit_ms + 4 * options.relay.dns_timeout_ms;
+  return c;
+}
+
 }  // namespace
 
 SmtpService::SmtpService(const Options& options, Runtime& runtime, Database& db, BodyStore& bodies,
@@ -44,6 +98,7 @@ SmtpService::SmtpService(const Options& options, Runtime& runtime, Database& db,
       bodies_(bodies),
       tls_(std::move(tls)),
       srs_(std::move(srs)),
+      inbound_(make_inbound_config(options)),
       configs_{make_session_config(options, SmtpPort::kMx),
                make_session_config(options, SmtpPort::kSubmission),
                make_session_config(options, SmtpPort::kSubmissions),
@@ -91,6 +146,16 @@ SmtpService::ShardState& SmtpService::shard_state(Shard& shard) {
                                                          options_.smtp.auth_failure_window_ms);
   }
   return *slot;
+}
+
+std::shared_ptr<const InboundCheckConfig> SmtpService::inbound_checks(SmtpPort port,
+                                                                      const IpAddress* client,
+                                                                      bool authenticated) const {
+  if (port != SmtpPort::kMx || client == nullptr || authenticated ||
+      any_contains(trusted_, *client)) {
+    return nullptr;
+  }
+  return inbound_;
 }
 
 int SmtpService::throttle_owner(const std::string& ip) const {

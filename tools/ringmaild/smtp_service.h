@@ -10,6 +10,7 @@
 // slowed down and then refused per client IP.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -26,6 +27,7 @@
 #include "tls/tls_context.h"
 #include "tools/ringmaild/auth_throttle.h"
 #include "tools/ringmaild/delivery/srs_policy.h"
+#include "tools/ringmaild/mail_auth/inbound_check.h"
 
 namespace rm {
 
@@ -69,6 +71,16 @@ class SmtpService {
   const std::shared_ptr<TlsContext>& tls() const { return tls_; }
   const SrsPolicy* srs() const { return srs_.get(); }
   Runtime& runtime() { return runtime_; }
+  // SPF, DKIM and DMARC (inbound_check.h) apply to mail on the MX listener from clients that
+  // are neither trusted nor authenticated; null when every check is off.
+  std::shared_ptr<const InboundCheckConfig> inbound_checks(SmtpPort port, const IpAddress* client,
+                                                           bool authenticated) const;
+  // The shard's DNS resolver (the delivery one, so the cache is shared); null without one.
+  using ResolverSource = std::function<Resolver*(Shard&)>;
+  void set_resolver_source(ResolverSource source) { resolver_source_ = std::move(source); }
+  Resolver* resolver(Shard& shard) const {
+    return resolver_source_ ? resolver_source_(shard) : nullptr;
+  }
   // Failed-AUTH counts for a client IP live on one shard, whichever shard its connections
   // land on, so that a guesser cannot spread attempts over the shards.
   int throttle_owner(const std::string& ip) const;
@@ -85,6 +97,8 @@ class SmtpService {
   BodyStore& bodies_;
   std::shared_ptr<TlsContext> tls_;
   std::shared_ptr<const SrsPolicy> srs_;
+  std::shared_ptr<const InboundCheckConfig> inbound_;
+  ResolverSource resolver_source_;
   std::vector<Cidr> trusted_;
   std::vector<std::string> local_domains_;  // lower case
   uint32_t per_ip_per_shard_ = 1;

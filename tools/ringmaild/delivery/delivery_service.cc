@@ -11,7 +11,15 @@ DeliveryService::DeliveryService(const Options& options, Runtime& runtime, Datab
       db_(db),
       bodies_(bodies),
       smtp_(smtp),
-      shards_(static_cast<size_t>(runtime.shard_count())) {}
+      shards_(static_cast<size_t>(runtime.shard_count())) {
+  // Inbound checks ask their DNS questions through the delivery resolver, sharing its cache.
+  smtp_.set_resolver_source([this](Shard& shard) { return resolver(shard); });
+}
+
+Resolver* DeliveryService::resolver(Shard& shard) {
+  SmtpTransport* transport = shards_[static_cast<size_t>(shard.index())].transport.get();
+  return transport != nullptr ? transport->resolver() : nullptr;
+}
 
 // The runtime has stopped (its threads are joined) before this runs.
 DeliveryService::~DeliveryService() = default;

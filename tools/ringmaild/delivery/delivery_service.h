@@ -38,6 +38,9 @@ class DeliveryService {
   // The DKIM keys outbound mail is signed with; set at start and after every key change
   // (any thread).
   DkimKeyring& dkim_keys() { return dkim_keys_; }
+  // The shard's DNS resolver (made at its first use); null before start_on or after stop_on.
+  // On that shard's thread.
+  Resolver* resolver(Shard& shard);
 
  private:
   DkimKeyring dkim_keys_;

@@ -351,10 +351,10 @@ void QueueManager::deliver_remote(const std::shared_ptr<Attempt>& att) {
   on_lane(
       [att, keys, signed_body] {
         const std::string domain = dkim_signing_domain(*keys, att->body, att->envelope.sender);
-        Result<std::string> fields = domain.empty()
-                                         ? Result<std::string>(std::string())
-                                         : dkim_sign(*keys, domain, att->body,
-                                                     static_cast<uint64_t>(unix_ms() / 1000));
+        Result<std::string> fields =
+            domain.empty()
+                ? Result<std::string>(std::string())
+                : dkim_sign(*keys, domain, att->body, static_cast<uint64_t>(unix_ms() / 1000));
         if (!fields.ok()) {
           RM_LOG(kWarn, "dkim_sign_failed")
               .kv("queue_id", att->envelope.id.text())
@@ -424,6 +424,9 @@ void QueueManager::deliver_mailboxes(const std::shared_ptr<Attempt>& att) {
     for (const Attempt::Leg& leg : legs) {
       MailboxDelivery d;
       d.account = leg.target.address;
+      if (env.quarantine) {
+        d.mailbox = env_.options->dmarc.quarantine_mailbox;  // DMARC p=quarantine
+      }
       if (att->inline_body()) {
         d.inline_body = att->body;
       } else {

@@ -64,6 +64,10 @@ class SmtpTransport {
 
   void deliver(RelayJob job, Done done);
 
+  // The shard's resolver over relay.dns_servers, made at the first use (null when c-ares
+  // cannot start); its cache serves MX lookups and the inbound checks alike.
+  Resolver* resolver();
+
  private:
   struct Hop {
     std::string host;  // the name (or literal) for logs and SNI
@@ -88,7 +92,6 @@ class SmtpTransport {
                                                                  bool more_hosts);
   void pool_idle(const std::string& domain, OutboundClient* client);
   void pool_gone(const std::string& domain, OutboundClient* client);
-  Resolver* resolver();
 
   Shard& shard_;
   const Options& options_;
