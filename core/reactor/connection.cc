@@ -144,13 +144,14 @@ void Connection::begin_closing() {
   shard_.mark_dirty(*this);
 }
 
-void Connection::move_to_shard(int target) {
+void Connection::move_to_shard(int target, uint32_t drain_timeout_ms) {
   if (state_ != State::kOpen) {
     return;
   }
   state_ = State::kMoving;
   move_target_ = target;
-  shard_.cancel_deadline(*this);
+  // The handler's deadline no longer applies; this one aborts a move the peer stalls.
+  shard_.schedule_deadline(*this, monotonic_ms() + drain_timeout_ms);
   shard_.cancel_recv(*this);
   shard_.mark_dirty(*this);
 }

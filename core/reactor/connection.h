@@ -79,8 +79,11 @@ class Connection {
   // From this call on the handler gets no calls here. Once the queued output has gone out
   // and the receive is cancelled, the socket leaves this shard; on `target` it becomes a
   // new Connection (same log id), the handler's on_moved() runs, and then on_data() with
-  // the input that arrived meanwhile. If the socket fails first, on_close() runs here.
-  void move_to_shard(int target);
+  // the input that arrived meanwhile. If the socket fails first, the connection closes here
+  // (its handler is destroyed on this shard); so it does when the output has not gone out
+  // within `drain_timeout_ms` (a peer that does not read cannot hold the move forever).
+  static constexpr uint32_t kMoveDrainTimeoutMs = 30000;
+  void move_to_shard(int target, uint32_t drain_timeout_ms = kMoveDrainTimeoutMs);
   bool moving() const { return state_ == State::kMoving; }
 
  private:
@@ -103,8 +106,8 @@ class Connection {
 
   Shard& shard_;
   const uint64_t key_;  // slot + generation, as encoded in user_data
-  uint64_t log_id_;  // kept when the connection moves to another shard
-  int fd_;  // -1 once moved to another shard
+  uint64_t log_id_;     // kept when the connection moves to another shard
+  int fd_;              // -1 once moved to another shard
   const std::string peer_;
   const std::string_view listener_;
   std::unique_ptr<ConnectionHandler> handler_;

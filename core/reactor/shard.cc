@@ -677,6 +677,7 @@ void Shard::hand_over(Connection& conn) {
   moved->carry = std::move(conn.carry_);
   moved->input = std::move(conn.moved_input_);
   const int target = conn.move_target_;
+  cancel_deadline(conn);  // the move's own: the wheel must not keep a node of a freed slot
   RM_LOG(kDebug, "move").kv("conn", conn.log_id_).kv("to_shard", target);
   conn.fd_ = -1;  // the socket lives on
   free_slot(conn);
@@ -750,7 +751,11 @@ void Shard::expire_deadlines() {
     if (key & kTimerOwnerTag) {
       fire_timer(key & ~kTimerOwnerTag);
     } else if (Connection* conn = find(key);
-               conn != nullptr && conn->state_ != Connection::State::kClosing) {
+               conn != nullptr && conn->state_ == Connection::State::kMoving) {
+      RM_LOG(kInfo, "move_timeout").kv("conn", conn->log_id_).kv("unsent", conn->out_bytes_);
+      conn->abort();  // its output did not drain: the connection closes on this shard
+      mark_dirty(*conn);
+    } else if (conn != nullptr && conn->state_ != Connection::State::kClosing) {
       bump(counters_.deadlines_fired, 1);
       RM_LOG(kDebug, "deadline").kv("conn", conn->log_id_);
       conn->handler_->on_deadline(*conn);

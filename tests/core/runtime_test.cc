@@ -556,5 +556,44 @@ TEST(RuntimeTest, AConnectionMovesToAnotherShardWithItsHandlerAndPipelinedInput)
   }
 }
 
+// Queues more output than the socket buffers take, then moves: a peer that reads nothing
+// holds the move until its drain deadline, and then the connection closes on its old shard.
+constexpr size_t kStalledOutput = size_t{32} << 20;
+
+class StalledMove final : public ConnectionHandler {
+ public:
+  explicit StalledMove(std::atomic<int>& closes) : closes_(closes) {}
+  ~StalledMove() override { ++closes_; }
+  void on_open(Connection&) override {}
+  size_t on_data(Connection& conn, std::string_view input) override {
+    conn.write(std::string(kStalledOutput, 'o'));
+    conn.move_to_shard(1 - conn.shard().index(), 200);
+    return input.size();
+  }
+  void on_moved(Connection&) override { ADD_FAILURE() << "the stalled move went through"; }
+
+ private:
+  std::atomic<int>& closes_;
+};
+
+TEST(RuntimeTest, AMoveWhoseOutputDoesNotDrainClosesTheConnection) {
+  std::atomic<int> closes{0};
+  Options options = options_with_shards(2);
+  options.limits.output_buffer_bytes_max = 2 * kStalledOutput;
+  TestServer server(options,
+                    [&closes](Connection&) { return std::make_unique<StalledMove>(closes); });
+  Client client = server.connect();
+  ASSERT_TRUE(client.send_all("go\n"));
+  const int64_t give_up = now_ms() + 10000;
+  while (closes.load() == 0 && now_ms() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(closes.load(), 1);
+  bool closed = false;
+  const size_t received = client.read_until_closed(10000, &closed).size();
+  EXPECT_TRUE(closed);
+  EXPECT_LT(received, kStalledOutput);
+}
+
 }  // namespace
 }  // namespace rm
