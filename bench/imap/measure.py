@@ -11,7 +11,8 @@
   measure.py table --jsonl FILE [--servers A,B]
       Reads the run's JSON lines (one per measurement) and prints the Markdown table:
       for each figure the median over rounds for both servers and the ratio (> 1: ringmail
-      is better), then the per-round values.
+      is better), then the per-round values. Figures taken with more than one client
+      ("harness": python, cpp) get a row per client, labelled with it.
 """
 import argparse
 import json
@@ -81,16 +82,19 @@ def cmd_run(a):
     return 0
 
 
-# figure key -> (label, higher_is_better, format)
+# figure key -> (label, higher_is_better, format); higher_is_better None: no ratio (a cost of
+# the load generator, not of the server)
 FIGURES = [
     ("append_msgs_per_s", "APPEND, %(append_clients)s connections (msgs/s)", True, "%.0f"),
     ("append_cpu_us", "APPEND: server CPU per message (µs)", False, "%.0f"),
     ("pop3_msgs_per_s", "POP3 RETR, %(clients)s clients x %(pop3_messages)s msgs (msgs/s)", True, "%.0f"),
     ("pop3_cpu_us", "POP3: server CPU per message (µs)", False, "%.0f"),
+    ("pop3_client_cpu_us", "POP3: client CPU per message (µs)", None, "%.0f"),
     ("imap_select_s", "IMAP SELECT, %(imap_messages)s msgs (s)", False, "%.4f"),
     ("imap_uid_fetch_s", "IMAP UID FETCH 1:* (FLAGS RFC822.SIZE) (s)", False, "%.4f"),
     ("imap_fetch_msgs_per_s", "IMAP FETCH 1:* (BODY.PEEK[]) (msgs/s)", True, "%.0f"),
     ("imap_cpu_us", "IMAP session: server CPU per message (µs)", False, "%.1f"),
+    ("imap_client_cpu_us", "IMAP session: client CPU per message (µs)", None, "%.1f"),
     ("idle_rss_kib", "idle SELECTed IMAP connection, %(connections)s open: RSS (KiB)", False, "%.1f"),
     ("idle_pss_kib", "idle SELECTed IMAP connection, %(connections)s open: PSS (KiB)", False, "%.1f"),
 ]
@@ -100,34 +104,40 @@ def cmd_table(a):
     rows = [json.loads(line) for line in open(a.jsonl) if line.strip()]
     params = next((r for r in rows if r.get("kind") == "params"), {})
     servers = a.servers.split(",")
-    vals = {}  # (figure, server) -> [values by round]
+    vals = {}  # (figure, harness or None, server) -> [values by round]
     for r in rows:
         if r.get("kind") != "figure":
             continue
-        vals.setdefault((r["figure"], r["server"]), []).append(r["value"])
+        vals.setdefault((r["figure"], r.get("harness"), r["server"]), []).append(r["value"])
     print("| figure | %s | ratio (>1: ringmail better) | rounds %s | rounds %s |" % (
         " | ".join(servers), servers[0], servers[1]))
     print("|---|%s---|---|---|" % ("---:|" * len(servers)))
     for key, label, higher, fmt in FIGURES:
-        meds = []
-        for s in servers:
-            v = [x for x in vals.get((key, s), []) if x is not None]
-            meds.append(statistics.median(v) if v else None)
-        if all(m is None for m in meds):
-            continue
-        cells = [fmt % m if m is not None else "FAILED" for m in meds]
-        ratio = ""
-        d, r = meds[servers.index("dovecot")], meds[servers.index("ringmail")]
-        if d is not None and r is not None and d > 0 and r > 0:
-            ratio = "%.2f" % (r / d if higher else d / r)
-        rounds = [" / ".join(fmt % x if x is not None else "FAIL" for x in vals.get((key, s), []))
-                  for s in servers]
         try:
             label = label % params
         except (KeyError, TypeError):
             pass
-        print("| %s | %s | %s | %s |" % (label, " | ".join(cells), ratio, " | ".join(rounds)))
+        for harness in (None, "python", "cpp"):
+            if any((key, harness, s) in vals for s in servers):
+                row(vals, servers, key, harness, label, higher, fmt)
     return 0
+
+
+def row(vals, servers, key, harness, label, higher, fmt):
+    meds = []
+    for s in servers:
+        v = [x for x in vals.get((key, harness, s), []) if x is not None]
+        meds.append(statistics.median(v) if v else None)
+    cells = [fmt % m if m is not None else "FAILED" for m in meds]
+    ratio = ""
+    d, r = meds[servers.index("dovecot")], meds[servers.index("ringmail")]
+    if higher is not None and d is not None and r is not None and d > 0 and r > 0:
+        ratio = "%.2f" % (r / d if higher else d / r)
+    rounds = [" / ".join(fmt % x if x is not None else "FAIL" for x in vals.get((key, harness, s), []))
+              for s in servers]
+    if harness:
+        label += " [%s client]" % harness
+    print("| %s | %s | %s | %s |" % (label, " | ".join(cells), ratio, " | ".join(rounds)))
 
 
 def main():

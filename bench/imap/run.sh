@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # IMAP and POP3 benchmark: ringmaild against Dovecot (tuned, see setup-dovecot.sh), both
 # driven in the same run by the anchors' load generators (imap-load, imap-idle-mem; Python
-# stdlib clients), the two servers alternating within each round (the order flips every
-# round so that neither always runs first), median of ROUNDS:
+# stdlib clients) and, for pop3 and imap, also by rm_mail_load (the same sessions in C++: one
+# epoll thread, so the client's CPU no longer bounds the rate on a 2-core machine), the two
+# servers alternating within each round (the order flips every round so that neither always
+# runs first; so does the order of the two clients), median of ROUNDS:
 #
 #   append  imap-load populate: APPEND_CLIENTS connections each APPENDing APPEND_MESSAGES
 #           messages (pipelined with LITERAL+) to an empty INBOX of its own -> msgs/s
-#   pop3    imap-load pop3: CLIENTS clients at once, each USER/PASS, LIST, RETR of every
-#           message of its own POP3_MESSAGES-message mailbox -> msgs/s
-#   imap    imap-load imap: one client on an IMAP_MESSAGES-message INBOX: SELECT time,
-#           UID FETCH 1:* (FLAGS RFC822.SIZE) time, FETCH 1:* (BODY.PEEK[]) msgs/s
+#   pop3    imap-load pop3 / rm_mail_load pop3: CLIENTS clients at once, each USER/PASS,
+#           LIST, RETR of every message of its own POP3_MESSAGES-message mailbox -> msgs/s
+#   imap    imap-load imap / rm_mail_load imap: one client on an IMAP_MESSAGES-message INBOX:
+#           SELECT time, UID FETCH 1:* (FLAGS RFC822.SIZE) time, FETCH 1:* (BODY.PEEK[]) msgs/s
 #   idle    imap-idle-mem: CONNECTIONS idle, logged-in, SELECTed IMAP connections (cycling
 #           over the CLIENTS users); server memory per connection (RSS and PSS of Dovecot's
 #           whole process tree; of ringmaild's process). Both servers are restarted before
 #           each idle round (Dovecot keeps its imap processes for reuse after a connection
 #           closes, which would hide them from the next round's "before").
 # and for each the server's CPU time per operation (utime+stime of the server's process tree
-# from /proc, dead children included), since the Python clients may be what saturates.
+# from /proc, dead children included), since the Python clients may be what saturates, and
+# for pop3 and imap the client's CPU time per message too. Rows of pop3 and imap are labelled
+# with the client that measured them ("python": imap-load, "cpp": rm_mail_load).
 # Logins are not timed (ringmaild hashes passwords with Argon2id, Dovecot here compares
 # PLAIN passwords); the POP3 rate includes the 20 logins, as imap-load measures it.
 #
@@ -29,6 +33,10 @@
 #                   change what is measured; if missing, waited for up to BINARY_WAIT s (600)
 #   ANCHORS         where imap-load and imap-idle-mem are (default ../shared/anchors from the
 #                   repo root); IMAP_LOAD and IMAP_IDLE_MEM override each tool
+#   MAIL_LOAD       the rm_mail_load binary (default build/bench/bench/rm_mail_load in the
+#                   repo; copied at the start)
+#   CLIENT          which clients drive pop3 and imap: python (imap-load), cpp (rm_mail_load)
+#                   or both (default: both when MAIL_LOAD exists, else python)
 #   ROUNDS          rounds, the table shows the median (default 3)
 #   IDLE_ROUNDS     rounds of the idle measurement (default 1: memory per connection hardly
 #                   varies, and ringmaild's 2,000 Argon2id logins take ~40-130 s each round)
@@ -59,6 +67,14 @@ root=$(cd "$here/../.." && pwd)
 anchors=${ANCHORS:-$root/../shared/anchors}
 imap_load=${IMAP_LOAD:-$anchors/imap-load}
 idle_mem=${IMAP_IDLE_MEM:-$anchors/imap-idle-mem}
+mail_load_src=${MAIL_LOAD:-$root/build/bench/bench/rm_mail_load}
+if [[ -n ${CLIENT:-} ]]; then
+  client_choice=$CLIENT
+elif [[ -x $mail_load_src ]]; then
+  client_choice=both
+else
+  client_choice=python
+fi
 ringmaild_src=${RINGMAILD:-$root/build/release/tools/ringmaild}
 ringmail_src=${RINGMAIL:-$root/build/release/tools/ringmail}
 binary_wait=${BINARY_WAIT:-600}
@@ -93,6 +109,13 @@ done
 for t in $tests; do
   [[ $t == append || $t == pop3 || $t == imap || $t == idle ]] || die "unknown test '$t' in TESTS"
 done
+case $client_choice in
+  python) harnesses="python" ;;
+  cpp) harnesses="cpp" ;;
+  both) harnesses="python cpp" ;;
+  *) die "CLIENT must be python, cpp or both (is '$client_choice')" ;;
+esac
+[[ $harnesses == python ]] || [[ -x $mail_load_src ]] || die "$mail_load_src not found (build rm_mail_load, set MAIL_LOAD, or CLIENT=python)"
 
 tmp=$(mktemp -d /tmp/ringmail-bench-imap.XXXXXX)
 chmod 755 "$tmp"  # Dovecot's unprivileged processes reach their sockets below it
@@ -132,6 +155,11 @@ cp "$ringmaild_src" "$tmp/bin/ringmaild"
 cp "$ringmail_src" "$tmp/bin/ringmail"
 ringmaild=$tmp/bin/ringmaild
 ringmail=$tmp/bin/ringmail
+mail_load=""
+if [[ $harnesses != python ]]; then
+  cp "$mail_load_src" "$tmp/bin/rm_mail_load"
+  mail_load=$tmp/bin/rm_mail_load
+fi
 
 # ---------------------------------------------------------------- helpers
 free_port() {
@@ -335,27 +363,41 @@ run_append() {  # SERVER ROUND
   figure "$s" "$r" append_cpu_us "$(per_op_us "$(json_field "$m" server_cpu_s)" $((append_clients * append_messages)))"
 }
 
-run_pop3() {
-  local s=$1 r=$2
-  measured "$s" "pop3-r$r" "$imap_load" pop3 --port "$(pop3_port "$s")" --user "user%d@$domain" \
-    --clients "$clients" --messages "$pop3_messages" --size "$size" --pass "$password" \
-    --timeout 600 --json "$tmp/runs/pop3-r$r-$s.json" || return 0
-  local j=$tmp/runs/pop3-r$r-$s.json
-  figure "$s" "$r" pop3_msgs_per_s "$(tool_median "$j" msgs_per_s)"
-  figure "$s" "$r" pop3_cpu_us "$(per_op_us "$(json_field "$m" server_cpu_s)" "$(tool_median "$j" messages)")"
+load_tool() {  # HARNESS -> the program that drives pop3 and imap for it
+  if [[ $1 == cpp ]]; then echo "$mail_load"; else echo "$imap_load"; fi
 }
 
-run_imap() {
-  local s=$1 r=$2
-  measured "$s" "imap-r$r" "$imap_load" imap --port "$(imap_port "$s")" --user "$imap_user" \
-    --messages "$imap_messages" --size "$size" --pass "$password" --timeout 600 \
-    --json "$tmp/runs/imap-r$r-$s.json" || return 0
-  local j=$tmp/runs/imap-r$r-$s.json
-  figure "$s" "$r" imap_select_s "$(tool_median "$j" select_s)"
-  figure "$s" "$r" imap_uid_fetch_s "$(tool_median "$j" uid_fetch_flags_size_s)"
-  figure "$s" "$r" imap_fetch_msgs_per_s "$(tool_median "$j" bodies_msgs_per_s)"
-  figure "$s" "$r" imap_cpu_us "$(per_op_us "$(json_field "$m" server_cpu_s)" "$(tool_median "$j" messages)")"
-  emit "{\"kind\": \"info\", \"server\": \"$s\", \"round\": $r, \"what\": \"imap_login_s\", \"value\": $(tool_median "$j" login_s)}"
+harness_order() {  # ROUND -> the clients in this round's order
+  if (($1 % 2)) || [[ $harnesses != "python cpp" ]]; then echo "$harnesses"; else echo "cpp python"; fi
+}
+
+run_pop3() {  # SERVER ROUND HARNESS
+  local s=$1 r=$2 h=$3
+  local j=$tmp/runs/pop3-$h-r$r-$s.json
+  measured "$s" "pop3-$h-r$r" "$(load_tool "$h")" pop3 --port "$(pop3_port "$s")" \
+    --user "user%d@$domain" --clients "$clients" --messages "$pop3_messages" --size "$size" \
+    --pass "$password" --timeout 600 --json "$j" || return 0
+  local n hj="{\"harness\": \"$h\"}"
+  n=$(tool_median "$j" messages)
+  figure "$s" "$r" pop3_msgs_per_s "$(tool_median "$j" msgs_per_s)" "$hj"
+  figure "$s" "$r" pop3_cpu_us "$(per_op_us "$(json_field "$m" server_cpu_s)" "$n")" "$hj"
+  figure "$s" "$r" pop3_client_cpu_us "$(per_op_us "$(json_field "$m" client_cpu_s)" "$n")" "$hj"
+}
+
+run_imap() {  # SERVER ROUND HARNESS
+  local s=$1 r=$2 h=$3
+  local j=$tmp/runs/imap-$h-r$r-$s.json
+  measured "$s" "imap-$h-r$r" "$(load_tool "$h")" imap --port "$(imap_port "$s")" \
+    --user "$imap_user" --messages "$imap_messages" --size "$size" --pass "$password" \
+    --timeout 600 --json "$j" || return 0
+  local n hj="{\"harness\": \"$h\"}"
+  n=$(tool_median "$j" messages)
+  figure "$s" "$r" imap_select_s "$(tool_median "$j" select_s)" "$hj"
+  figure "$s" "$r" imap_uid_fetch_s "$(tool_median "$j" uid_fetch_flags_size_s)" "$hj"
+  figure "$s" "$r" imap_fetch_msgs_per_s "$(tool_median "$j" bodies_msgs_per_s)" "$hj"
+  figure "$s" "$r" imap_cpu_us "$(per_op_us "$(json_field "$m" server_cpu_s)" "$n")" "$hj"
+  figure "$s" "$r" imap_client_cpu_us "$(per_op_us "$(json_field "$m" client_cpu_s)" "$n")" "$hj"
+  emit "{\"kind\": \"info\", \"server\": \"$s\", \"harness\": \"$h\", \"round\": $r, \"what\": \"imap_login_s\", \"value\": $(tool_median "$j" login_s)}"
 }
 
 run_idle() {
@@ -384,10 +426,10 @@ started=$(date -u +%FT%TZ)
 emit "$(python3 -c '
 import json, sys
 k = ["rounds", "clients", "pop3_messages", "imap_messages", "append_clients", "append_messages",
-     "size", "connections", "shards", "tests", "started"]
+     "size", "connections", "shards", "tests", "harnesses", "started"]
 print(json.dumps(dict(kind="params", **dict(zip(k, sys.argv[1:])))))' \
   "$rounds" "$clients" "$pop3_messages" "$imap_messages" "$append_clients" "$append_messages" \
-  "$size" "$connections" "$shards" "$tests" "$started")"
+  "$size" "$connections" "$shards" "$tests" "$harnesses" "$started")"
 note "results as JSON lines in $json_out"
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -417,8 +459,15 @@ for t in $tests; do
   [[ $t == idle ]] && n=$idle_rounds
   for ((r = 1; r <= n; r++)); do
     for s in $(order "$r"); do
-      note "$t round $r: $s"
-      "run_$t" "$s" "$r"
+      if [[ $t == pop3 || $t == imap ]]; then
+        for h in $(harness_order "$r"); do
+          note "$t round $r: $s ($h client)"
+          "run_$t" "$s" "$r" "$h"
+        done
+      else
+        note "$t round $r: $s"
+        "run_$t" "$s" "$r"
+      fi
     done
   done
 done
@@ -444,6 +493,8 @@ echo "  repo at $commit; shards $shards (0: one per CPU); Argon2id passwords; lo
 echo "- $size-byte messages; $rounds round(s) ($idle_rounds for idle), servers alternating (order flipped each round);"
 echo "  APPEND: $append_clients connections x $append_messages messages; POP3: $clients clients x $pop3_messages"
 echo "  messages; IMAP: 1 client, $imap_messages messages; idle: $connections connections over $clients users"
+echo "- clients for pop3 and imap: $harnesses (python: imap-load, poplib/imaplib, one process per"
+echo "  client; cpp: rm_mail_load, $mail_load_src, one epoll thread for all clients)"
 echo "- JSON lines: $json_out"
 echo
 python3 "$here/measure.py" table --jsonl "$json_out"
@@ -467,7 +518,7 @@ for line in open(sys.argv[1]):
     d = json.loads(line)
     if d.get("kind") != "figure":
         continue
-    key = (d["figure"].split("_")[0], d["server"], d["round"])
+    key = (d["figure"].split("_")[0], d["server"], d["round"]) + ((d["harness"],) if "harness" in d else ())
     if key in seen:
         continue
     seen[key] = "%s: %.2f cores, load %.1f" % ("/".join(map(str, key)), d["measure"]["other_cores"],
