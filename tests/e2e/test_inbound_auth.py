@@ -94,6 +94,9 @@ class World:
         cls.server = Server(config).start()
         cls.server.cli("domain", "add", "recv.test")
         cls.server.cli("user", "add", "bob@recv.test", input=PASSWORD + "\n")
+        cls.server.cli("user", "add", "carol@recv.test", input=PASSWORD + "\n")
+        cls.maildirs = os.path.join(cls.server.data, "maildirs")
+        cls.server.cli("user", "delivery", "carol@recv.test", "maildir:" + cls.maildirs + "/%u")
 
     @classmethod
     def tearDownClass(cls):
@@ -103,11 +106,11 @@ class World:
             server.stop()
         assert code == 0, "ringmaild did not exit cleanly: %r" % code
 
-    def send(self, mail_from, data, source=CLIENT, helo="client.good.test"):
+    def send(self, mail_from, data, source=CLIENT, helo="client.good.test", to="bob@recv.test"):
         with smtplib.SMTP(timeout=30, source_address=(source, 0)) as s:
             s.connect("127.0.0.1", self.server.ports["smtp"])
             s.ehlo(helo)
-            return s.sendmail(mail_from, ["bob@recv.test"], data)
+            return s.sendmail(mail_from, [to], data)
 
     def stored(self, subject, mailbox="INBOX"):
         """The stored bytes of the message with `subject` in bob's `mailbox`."""
@@ -208,6 +211,21 @@ class InboundAuthTest(World, unittest.TestCase):
         typ, data = imap.search(None, "SUBJECT", '"quarantined"')
         imap.logout()
         self.assertEqual(data[0], b"")
+
+    def test_dmarc_quarantine_goes_to_the_junk_folder_of_a_maildir(self):
+        self.send("promo@quar.test", message("promo@quar.test", "maildir junk"),
+                  to="carol@recv.test")
+        junk = os.path.join(self.maildirs, "carol", ".Junk", "new")
+        files = self.server.wait_for(lambda: os.path.isdir(junk) and os.listdir(junk),
+                                     what="a message in .Junk/new")
+        with open(os.path.join(junk, files[0]), "rb") as f:
+            text = f.read()
+        self.assertIn(b"Subject: maildir junk", text)
+        self.assertIn(b"dmarc=fail", text)
+        self.assertTrue(os.path.exists(os.path.join(self.maildirs, "carol", ".Junk",
+                                                    "maildirfolder")))
+        inbox = os.path.join(self.maildirs, "carol", "new")
+        self.assertEqual(os.listdir(inbox) if os.path.isdir(inbox) else [], [])
 
     def test_a_message_without_from_is_refused(self):
         with self.assertRaises(smtplib.SMTPDataError) as refused:

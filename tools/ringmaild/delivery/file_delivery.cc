@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -40,8 +41,10 @@ void deliver_files(std::vector<FileDelivery>& targets, std::string_view sender,
       t.status = mbox_append(t.path, MboxMessage{sender, arrival_unix_s, headers, pieces});
       continue;
     }
+    std::string folder = t.folder;
+    std::replace(folder.begin(), folder.end(), '/', '.');
     Result<std::string> file =
-        deliver_to_maildir(MaildirTarget{t.path, "", hostname}, headers, pieces);
+        deliver_to_maildir(MaildirTarget{t.path, folder, hostname}, headers, pieces);
     t.status = file.ok() ? Status::Ok() : file.status();
   }
 }

@@ -17,6 +17,9 @@ struct FileDelivery {
   std::string path;       // the Maildir root or the mbox file
   std::string recipient;  // for Delivered-To
   Status status;          // filled in
+  // Maildir only: a Maildir++ folder ("Junk" -> <root>/.Junk) instead of the INBOX; a '/'
+  // in it (the store's hierarchy delimiter) becomes Maildir++'s '.'.
+  std::string folder;
 };
 
 // Writes `body` (wire form, CRLF) to every target; each gets its own status.

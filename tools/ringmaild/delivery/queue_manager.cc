@@ -474,6 +474,9 @@ void QueueManager::deliver_files(const std::shared_ptr<Attempt>& att) {
     const auto kind = leg.target.kind == DeliveryTarget::Kind::kMbox ? FileDelivery::Kind::kMbox
                                                                      : FileDelivery::Kind::kMaildir;
     targets->push_back(FileDelivery{kind, leg.target.path, leg.target.address, Status::Ok()});
+    if (att->envelope.quarantine) {
+      targets->back().folder = env_.options->dmarc.quarantine_mailbox;  // Maildir++ only
+    }
   }
   const std::string hostname = env_.options->server.hostname;
   on_lane(
