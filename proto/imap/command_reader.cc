@@ -119,6 +119,7 @@ void ImapCommandReader::reset_command() {
     current_.text.shrink_to_fit();
   }
   text_bytes_ = 0;
+  literal_bytes_ = 0;
   is_append_ = false;
   first_line_done_ = false;
 }
@@ -239,6 +240,16 @@ ReaderEvent ImapCommandReader::end_of_line(std::string_view line) {
     after_refused_literal(h->size, h->synchronizing);
     return e;
   }
+  if (h->size <= limit && literal_bytes_ + h->size > limits_.command_literal_bytes_max) {
+    const bool append = is_append_;
+    const ReaderEvent e =
+        fail(ReaderErrorKind::kTooManyLiterals, "Literals too large together", line);
+    if (append) {
+      error_.status = "NO";  // a resource limit, not a syntax error (RFC 9051 §7.1)
+    }
+    after_refused_literal(h->size, h->synchronizing);
+    return e;
+  }
   const bool minus_refused =
       !h->synchronizing && !limits_.literal_plus && h->size > kLiteralMinusBytesMax;
   if (h->size > limit || minus_refused) {
@@ -252,6 +263,7 @@ ReaderEvent ImapCommandReader::end_of_line(std::string_view line) {
   current_.literals.push_back(
       {current_.text.size(), static_cast<size_t>(h->size), h->binary, h->synchronizing});
   literal_left_ = h->size;
+  literal_bytes_ += h->size;
   state_ = State::kLiteral;
   if (h->synchronizing) {
     return ReaderEvent::kContinuationNeeded;

@@ -25,7 +25,7 @@
 // FramedCommands whose text the session reads itself.
 //
 // Memory is bounded: command text by command_text_bytes_max, each literal by its limit,
-// literals by literals_per_command_max; bytes fed but not yet consumed by next() are the
+// literals by literals_per_command_max and command_literal_bytes_max; bytes fed but not yet consumed by next() are the
 // session's responsibility (feed what one receive returned, then drain with next()).
 // After an error the reader resynchronizes by itself: it drops the rest of the command,
 // skipping the payload of any non-synchronizing literal in it (when that is no larger than
@@ -50,6 +50,9 @@ struct ImapReaderLimits {
   uint64_t append_literal_bytes_max = 64ull << 20;
   // Literals in one command (MULTIAPPEND sends one per message).
   size_t literals_per_command_max = 64;
+  // Literal payload bytes of one command together: what a MULTIAPPEND may make the session
+  // hold at once (NO [LIMIT] beyond it; the client appends fewer messages per command).
+  uint64_t command_literal_bytes_max = 128ull << 20;
   // A refused non-synchronizing literal is skipped up to this size; past it the session
   // must close the connection instead of reading the bytes.
   uint64_t refused_literal_skip_bytes_max = 16ull << 20;
@@ -85,7 +88,7 @@ enum class ReaderEvent : uint8_t {
 enum class ReaderErrorKind : uint8_t {
   kCommandTooLong,    // command text above command_text_bytes_max
   kLiteralTooBig,     // a literal above its limit
-  kTooManyLiterals,   // above literals_per_command_max
+  kTooManyLiterals,   // above literals_per_command_max or command_literal_bytes_max
   kBadLiteralHeader,  // "{" with a number that does not fit
 };
 
@@ -136,6 +139,7 @@ class ImapCommandReader {
   ReaderError error_;
   size_t text_bytes_ = 0;      // non-literal bytes of current_
   uint64_t literal_left_ = 0;  // kLiteral / kSkipLiteral
+  uint64_t literal_bytes_ = 0;  // payload bytes of current_'s literals
   bool is_append_ = false;
   bool first_line_done_ = false;
   std::string discard_tail_;  // the end of a discarded line (for a literal header)

@@ -181,6 +181,29 @@ TEST(ImapCommandReaderTest, TooManyLiterals) {
             (Events{"ERR:A1:BAD:LIMIT", "CMD:A2 NOOP"}));
 }
 
+TEST(ImapCommandReaderTest, AMultiappendHoldsAtMostItsTotalOfLiteralBytes) {
+  ImapReaderLimits limits;
+  limits.append_literal_bytes_max = 100;
+  limits.command_literal_bytes_max = 250;
+  const std::string m(100, 'm');
+  // Two messages fit; a third would take the command to 300 bytes: NO [LIMIT], and the
+  // rest of the command (its literal skipped) is dropped.
+  EXPECT_EQ(run("A1 APPEND INBOX {100+}\r\n" + m + " {100+}\r\n" + m + "\r\nA2 NOOP\r\n",
+                limits)
+                .events,
+            (Events{"CMD:A1 APPEND INBOX {100+}\r\n" + m + " {100+}\r\n" + m, "CMD:A2 NOOP"}));
+  EXPECT_EQ(run("A1 APPEND INBOX {100+}\r\n" + m + " {100+}\r\n" + m + " {100+}\r\n" + m +
+                    "\r\nA2 NOOP\r\n",
+                limits)
+                .events,
+            (Events{"ERR:A1:NO:LIMIT", "CMD:A2 NOOP"}));
+  // A synchronizing literal past the total gets no continuation.
+  EXPECT_EQ(run("A1 APPEND INBOX {100+}\r\n" + m + " {100+}\r\n" + m + " {100}\r\nA2 NOOP\r\n",
+                limits)
+                .events,
+            (Events{"ERR:A1:NO:LIMIT", "CMD:A2 NOOP"}));
+}
+
 TEST(ImapCommandReaderTest, UntaggedErrorWhenTagIsBad) {
   ImapReaderLimits limits;
   limits.command_text_bytes_max = 8;

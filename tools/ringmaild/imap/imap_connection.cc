@@ -31,6 +31,7 @@ constexpr size_t kOutputLowBytes = 256 << 10;  // ...and go on once it is below 
 constexpr size_t kFetchBatch = 256;            // stored messages read per lane job
 constexpr size_t kSaslBytesMax = 8192;
 constexpr size_t kPipelinedBytesMax = 1 << 20;  // held beyond one command while busy
+constexpr uint64_t kMultiappendBytesMin = 64 << 20;
 constexpr char kDelimiter = '/';
 
 std::string lower(std::string_view s) {
@@ -182,6 +183,10 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
   imap::ImapReaderLimits reader_limits() const {
     imap::ImapReaderLimits limits;
     limits.append_literal_bytes_max = options_.append_bytes_max;
+    // A MULTIAPPEND is held whole until it ends: as much as one largest message, at least
+    // a good batch of ordinary ones.
+    limits.command_literal_bytes_max =
+        std::max<uint64_t>(options_.append_bytes_max, kMultiappendBytesMin);
     return limits;
   }
 
