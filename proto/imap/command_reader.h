@@ -25,8 +25,9 @@
 // FramedCommands whose text the session reads itself.
 //
 // Memory is bounded: command text by command_text_bytes_max, each literal by its limit,
-// literals by literals_per_command_max and command_literal_bytes_max; bytes fed but not yet consumed by next() are the
-// session's responsibility (feed what one receive returned, then drain with next()).
+// literals by literals_per_command_max and command_literal_bytes_max; bytes fed but not
+// yet consumed by next() are the session's responsibility (feed what one receive
+// returned, then drain with next()).
 // After an error the reader resynchronizes by itself: it drops the rest of the command,
 // skipping the payload of any non-synchronizing literal in it (when that is no larger than
 // refused_literal_skip_bytes_max; beyond that, error().must_close is set).
