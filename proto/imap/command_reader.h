@@ -138,8 +138,8 @@ class ImapCommandReader {
   FramedCommand current_;
   FramedCommand ready_;
   ReaderError error_;
-  size_t text_bytes_ = 0;      // non-literal bytes of current_
-  uint64_t literal_left_ = 0;  // kLiteral / kSkipLiteral
+  size_t text_bytes_ = 0;       // non-literal bytes of current_
+  uint64_t literal_left_ = 0;   // kLiteral / kSkipLiteral
   uint64_t literal_bytes_ = 0;  // payload bytes of current_'s literals
   bool is_append_ = false;
   bool first_line_done_ = false;
