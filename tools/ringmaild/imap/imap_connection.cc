@@ -205,6 +205,10 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
   void write(std::string_view bytes) {
     if (!bytes.empty()) conn_->write(bytes);
   }
+  // A large answer is queued as it is, not copied.
+  void write_owned(std::string&& bytes) {
+    if (!bytes.empty()) conn_->write(std::move(bytes));
+  }
 
   void tagged(const std::string& tag, std::string_view text) {
     std::string out;
@@ -1281,7 +1285,7 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
           (void)append_fetch_response(out, seq, *m, *view_, nullptr, job.args, fetch_options());
         }
         if (out.size() >= kOutputLowBytes) {
-          write(out);
+          write_owned(std::move(out));
           out.clear();
           if (conn_->output_bytes() > kOutputHighBytes) {
             conn_->notify_when_drained(kOutputLowBytes);
@@ -1289,12 +1293,12 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
           }
         }
       }
-      write(out);
+      write_owned(std::move(out));
       finish_fetch();
       return;
     }
     if (job.ready && conn_->output_bytes() <= kOutputHighBytes) {
-      write(*job.ready);
+      write_owned(std::move(*job.ready));
       job.ready.reset();
     }
     if (!job.reading && !job.ready && job.next < job.targets.size()) {
