@@ -63,6 +63,10 @@ rocksdb::ColumnFamilyOptions family_options(Family family) {
   rocksdb::ColumnFamilyOptions options;
   if (family == Family::kMailbox) {
     options.merge_operator = std::make_shared<CounterAddOperator>();
+    // Small bodies live inline in the message entries, and IMAP/POP3 read them whole, one
+    // block each: LZ4 decompresses them several times faster than the default Snappy, at
+    // about the same size. (Blocks already written keep their own compression.)
+    options.compression = rocksdb::kLZ4Compression;
   }
   if (family == Family::kBlob) {
     // Bodies go to blob files: compaction moves only their small references.
