@@ -1356,8 +1356,11 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
                                  size_t end) {
     FetchJob& job = *fetch_;
     std::string out;
-    // Room for every message once (the usual BODY[] or RFC822): no regrowing copies.
-    out.reserve(job.batch_bytes + (end - begin) * kFetchItemBytes);
+    // Whole messages (BODY[], RFC822) make an answer about their size: room for it at once,
+    // no regrowing copies. (Items that look inside the message answer less.)
+    if (!fetch_needs_structure(job.args)) {
+      out.reserve(job.batch_bytes + (end - begin) * kFetchItemBytes);
+    }
     size_t s = 0;
     for (size_t i = begin; i < end; ++i) {
       const auto [seq, uid] = job.targets[i];
