@@ -273,7 +273,7 @@ class Pop3Connection final : public ConnectionHandler {
   std::unordered_map<uint32_t, std::string> ahead_;  // UID -> message read ahead
   uint64_t ahead_bytes_ = 0;
   size_t read_ahead_ = kReadAheadFirstMessages;  // messages the last read asked for
-  size_t ahead_end_ = SIZE_MAX;  // index in uids_ after the last read's messages
+  size_t ahead_end_ = SIZE_MAX;                  // index in uids_ after the last read's messages
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
