@@ -6,9 +6,11 @@
 
 #include <mutex>
 
+#include <rocksdb/convenience.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <utility>
@@ -59,10 +61,24 @@ class CounterAddOperator final : public rocksdb::AssociativeMergeOperator {
   }
 };
 
+// Whether this RocksDB build can write LZ4 blocks (Debian's links liblz4; a build without
+// it would refuse the option).
+bool lz4_supported() {
+  const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+  return std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) !=
+         supported.end();
+}
+
 rocksdb::ColumnFamilyOptions family_options(Family family) {
   rocksdb::ColumnFamilyOptions options;
   if (family == Family::kMailbox) {
     options.merge_operator = std::make_shared<CounterAddOperator>();
+    // Small bodies live inline in the message entries, and IMAP/POP3 read them whole, one
+    // block each: LZ4 decompresses them several times faster than the default Snappy, at
+    // about the same size. (Blocks already written keep their own compression.)
+    if (lz4_supported()) {
+      options.compression = rocksdb::kLZ4Compression;
+    }
   }
   if (family == Family::kBlob) {
     // Bodies go to blob files: compaction moves only their small references.

@@ -15,6 +15,10 @@ namespace {
 // Appends below this many bytes stay in the entry; larger bodies go to segment files.
 constexpr size_t kAppendInlineBytesMax = 16384;
 
+// entries(): a wanted UID at most this far above the iterator's is reached by stepping
+// (each step decodes nothing); farther ones are sought.
+constexpr uint32_t kEntryStepsBeforeSeek = 8;
+
 Result<MailboxInfo> existing(Database& db, std::string_view account, std::string_view name) {
   Result<std::optional<MailboxInfo>> found = MailboxStore::mailbox(db, account, name);
   if (!found.ok()) {
@@ -326,6 +330,50 @@ Result<std::optional<MessageEntry>> MailboxStore::entry(Database& db, std::strin
     return e.status();
   }
   return std::optional<MessageEntry>(std::move(e).value());
+}
+
+Result<std::vector<MessageEntry>> MailboxStore::entries(Database& db, std::string_view account,
+                                                        const MailboxInfo& info,
+                                                        const std::vector<uint32_t>& uids) {
+  const std::string prefix = mailbox_keys::entry_prefix(account, info.id);
+  const std::string upper = prefix_successor(prefix);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options;
+  if (!upper.empty()) {
+    options.iterate_upper_bound = &upper_slice;
+  }
+  // A retrieval reads each message once: its blocks (mostly one body each) would only push
+  // the index and the mailbox records out of the block cache.
+  options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.raw()->NewIterator(options, db.handle(Family::kMailbox)));
+  auto uid_here = [&] {
+    const rocksdb::Slice key = it->key();
+    return mailbox_keys::uid_of_entry_key(std::string_view(key.data(), key.size()));
+  };
+  std::vector<MessageEntry> out;
+  out.reserve(uids.size());
+  for (const uint32_t uid : uids) {
+    if (it->Valid() && uid_here() < uid && uid - uid_here() <= kEntryStepsBeforeSeek) {
+      while (it->Valid() && uid_here() < uid) {
+        it->Next();
+      }
+    } else if (!it->Valid() || uid_here() != uid) {
+      it->Seek(mailbox_keys::entry_key(account, info.id, uid));
+    }
+    if (!it->Valid() || uid_here() != uid) {
+      continue;  // gone
+    }
+    const rocksdb::Slice value = it->value();
+    Result<MessageEntry> e =
+        decode_message_entry(std::string_view(value.data(), value.size()), uid);
+    if (!e.ok()) {
+      return e.status();
+    }
+    out.push_back(std::move(e).value());
+  }
+  RM_RETURN_IF_ERROR(from_rocksdb(it->status()));
+  return out;
 }
 
 Status MailboxStore::set_mime(Database& db, std::string_view account, const MailboxInfo& info,

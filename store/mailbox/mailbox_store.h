@@ -156,6 +156,12 @@ class MailboxStore {
   // The message's entry with its body location; nullopt when it is gone.
   static Result<std::optional<MessageEntry>> entry(Database& db, std::string_view account,
                                                    const MailboxInfo& info, uint32_t uid);
+  // The entries of these UIDs with their body locations, in the order given; missing ones
+  // are left out. One iterator serves the whole list: a UID just above the previous one
+  // (the usual ascending list) costs a step, not a lookup.
+  static Result<std::vector<MessageEntry>> entries(Database& db, std::string_view account,
+                                                   const MailboxInfo& info,
+                                                   const std::vector<uint32_t>& uids);
   // Keeps a computed MIME structure with the entry (not synced: it can be computed again).
   static Status set_mime(Database& db, std::string_view account, const MailboxInfo& info,
                          const MessageEntry& entry);

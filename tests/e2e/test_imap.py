@@ -486,6 +486,11 @@ class ImapMessageTest(ImapTestBase):
         tagged, untagged = r.command("FETCH 301 (RFC822.SIZE BODY.PEEK[])")
         self.assertEqual(untagged, [b"* 301 FETCH (RFC822.SIZE %d BODY[] {%d}\r\n" % (len(big), len(big))
                                     + big + b")"])
+        # Read in batches bounded by bytes too: the large message goes on its own.
+        tagged, untagged = r.command("FETCH 299:301 (BODY.PEEK[])")
+        self.assertEqual([line.split(b" (")[0] for line in untagged],
+                         [b"* 299 FETCH", b"* 300 FETCH", b"* 301 FETCH"])
+        self.assertTrue(untagged[2].endswith(big + b")"))
 
     def test_mail_delivered_over_smtp_shows_up(self):
         m = self.imaps()

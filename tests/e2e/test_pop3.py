@@ -154,6 +154,20 @@ class Pop3Test(unittest.TestCase):
         self.assertEqual([line.split()[1] for line in p.uidl()[1]], ids)
         p.quit()
 
+    def test_retrieving_many_in_and_out_of_order(self):
+        # Read ahead in growing batches while the client goes on in order; anew after a jump.
+        self.fill(40)
+        p = self.pop3s()
+        for i, data in enumerate(self.messages):
+            resp, lines, octets = p.retr(i + 1)
+            self.assertEqual(b"\r\n".join(lines) + b"\r\n", data)
+        for n in (40, 1, 20, 21, 22, 2, 39):
+            resp, lines, octets = p.retr(n)
+            self.assertEqual(b"\r\n".join(lines) + b"\r\n", self.messages[n - 1])
+        resp, lines, _ = p.top(30, 0)
+        self.assertIn(b"Subject: pop 29", b"\r\n".join(lines))
+        p.quit()
+
     def test_deletions_apply_only_at_quit(self):
         self.fill(3)
         p = self.pop3s()

@@ -201,5 +201,37 @@ TEST_F(MailboxChangesTest, MimeStructureIsKeptWithTheEntry) {
   EXPECT_EQ(body_of("INBOX", 1), "Subject: s\r\n\r\nbody\r\n");
 }
 
+TEST_F(MailboxChangesTest, EntriesReadsManyUidsInTheOrderGivenAndSkipsMissingOnes) {
+  ASSERT_TRUE(MailboxStore::create_mailbox(*db_, kAlice, "INBOX", 0, kNow).ok());
+  ASSERT_TRUE(MailboxStore::create_mailbox(*db_, kAlice, "Other", 0, kNow).ok());
+  for (int i = 1; i <= 40; ++i)
+    append("INBOX", "message " + std::to_string(i));
+  append("Other", "not in INBOX");
+  const std::string large(40000, 'x');  // in a segment file
+  const uint32_t large_uid = append("INBOX", large);
+  ASSERT_TRUE(MailboxStore::remove(*db_, *bodies_, kAlice, "INBOX", {3, 4, 20}).ok());
+
+  // Ascending with gaps (stepped and sought), removed and unknown UIDs, then out of order.
+  const std::vector<uint32_t> wanted = {1, 2, 3, 5, 6, 19, 20, 21, 39, 40, large_uid, 99, 7, 1};
+  auto r = MailboxStore::entries(*db_, kAlice, info("INBOX"), wanted);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  std::vector<uint32_t> got;
+  for (const MessageEntry& e : *r)
+    got.push_back(e.uid);
+  EXPECT_EQ(got, (std::vector<uint32_t>{1, 2, 5, 6, 19, 21, 39, 40, large_uid, 7, 1}));
+  for (const MessageEntry& e : *r) {
+    auto one = MailboxStore::entry(*db_, kAlice, info("INBOX"), e.uid);
+    ASSERT_TRUE(one.ok() && one->has_value());
+    EXPECT_EQ(e, **one);
+  }
+  EXPECT_EQ((*r)[0].inline_body, "message 1");
+  EXPECT_EQ((*r)[8].inline_body, "");
+  EXPECT_FALSE((*r)[8].extents.empty());
+
+  auto none = MailboxStore::entries(*db_, kAlice, info("Other"), {2, 3});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 }  // namespace
 }  // namespace rm

@@ -64,15 +64,26 @@ void AccessService::login(Shard& shard, const std::string& client_ip, const std:
   runtime_.submit_to(smtp_.throttle_owner(client_ip), [this, home, client_ip, account, password,
                                                        done = std::move(done)]() mutable {
     const bool refused = smtp_.throttle_here().refused(client_ip, monotonic_ms());
-    runtime_.submit_to(home, [this, refused, client_ip, account, password,
-                              done = std::move(done)]() mutable {
-      Shard& here = *Shard::current();
-      if (refused) {
+    if (refused) {
+      runtime_.submit_to(home, [client_ip, account, done = std::move(done)]() mutable {
         RM_LOG(kWarn, "login_refused").kv("client", client_ip);
         done(LoginOutcome::kRefused, account, 0);
-        return;
-      }
-      verify_on_lane(here, client_ip, account, password, std::move(done));
+      });
+      return;
+    }
+    // Verified on the account's owner shard, whose login cache then serves every later
+    // login of the account, whichever shard accepted the connection (and the session
+    // moves there anyway). The answer goes back home.
+    LoginDone at_home = [this, home, done = std::move(done)](LoginOutcome outcome,
+                                                             const std::string& account_name,
+                                                             uint32_t delay_ms) mutable {
+      runtime_.submit_to(home, [done = std::move(done), outcome, account_name, delay_ms]() mutable {
+        done(outcome, account_name, delay_ms);
+      });
+    };
+    runtime_.submit_to(owner_of(account), [this, client_ip, account, password,
+                                           at_home = std::move(at_home)]() mutable {
+      verify_on_lane(*Shard::current(), client_ip, account, password, std::move(at_home));
     });
   });
 }

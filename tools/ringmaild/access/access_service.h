@@ -1,5 +1,6 @@
-// AccessService: what IMAP and POP3 sessions share — login (Argon2id on the blocking lane,
-// failed attempts throttled per client IP like SMTP AUTH), the shard that owns an account
+// AccessService: what IMAP and POP3 sessions share — login (Argon2id on the blocking lane
+// of the account's owner shard, whose login cache skips it for a recent success; failed
+// attempts throttled per client IP like SMTP AUTH), the shard that owns an account
 // (a session moves there after login: Connection::move_to_shard), each shard's AccountHub,
 // and the TLS context.
 //
@@ -74,7 +75,8 @@ class AccessService {
   SmtpService& smtp_;
   std::shared_ptr<TlsContext> tls_;
   std::vector<std::unique_ptr<AccountHub>> hubs_;  // [i]: made and used by shard i only
-  std::vector<std::unique_ptr<LoginCache>> login_caches_;  // [i]: shard i's
+  // [i]: shard i's, for the accounts it owns (logins are verified on the owner shard)
+  std::vector<std::unique_ptr<LoginCache>> login_caches_;
 };
 
 }  // namespace rm

@@ -307,14 +307,16 @@ void AccountHub::read(const std::string& account, const std::string& name,
         if (!info.ok()) return info.status();
         std::vector<StoredMessage> out;
         if (!info->has_value()) return out;
-        out.reserve(uids.size());
-        for (uint32_t uid : uids) {
-          Result<std::optional<MessageEntry>> e = MailboxStore::entry(db_, account, **info, uid);
-          if (!e.ok()) return e.status();
-          if (!e->has_value()) continue;
-          StoredMessage m{std::move(**e), {}};
+        Result<std::vector<MessageEntry>> entries =
+            MailboxStore::entries(db_, account, **info, uids);
+        if (!entries.ok()) return entries.status();
+        out.reserve(entries->size());
+        for (MessageEntry& e : *entries) {
+          StoredMessage m{std::move(e), {}};
           const bool need_mime = mime_of && m.entry.mime.empty();
-          if (with_bodies || need_mime) {
+          if ((with_bodies || need_mime) && m.entry.extents.empty()) {
+            m.body = std::move(m.entry.inline_body);  // no copy of a body kept in the entry
+          } else if (with_bodies || need_mime) {
             Result<std::string> body = MailboxStore::read_body(bodies_, m.entry);
             if (!body.ok()) return body.status();
             m.body = std::move(*body);
@@ -322,7 +324,11 @@ void AccountHub::read(const std::string& account, const std::string& name,
           if (need_mime) {
             m.entry.mime = mime_of(m.body);
             if (!m.entry.mime.empty()) {
+              // The stored entry keeps its inline body: lend it back for the write.
+              const bool inline_body = m.entry.extents.empty();
+              if (inline_body) m.entry.inline_body.swap(m.body);
               (void)MailboxStore::set_mime(db_, account, **info, m.entry);
+              if (inline_body) m.entry.inline_body.swap(m.body);
             }
           }
           m.entry.inline_body.clear();

@@ -1,6 +1,7 @@
 #include "tools/ringmaild/imap/fetch_response.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "proto/imap/date_time.h"
 #include "proto/imap/response.h"
@@ -19,7 +20,11 @@ constexpr struct {
     {kFlagDeleted, "\\Deleted"}, {kFlagDraft, "\\Draft"},
 };
 
-void append_number(std::string& out, uint64_t n) { out += std::to_string(n); }
+void append_number(std::string& out, uint64_t n) {
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
 
 void append_literal(std::string& out, std::string_view bytes, bool binary) {
   out += binary ? "~{" : "{";
@@ -123,14 +128,21 @@ Status append_binary(std::string& out, const imap::FetchItem& item, const mime::
   return Status::Ok();
 }
 
-void append_body_section(std::string& out, const imap::FetchItem& item, const mime::MimeTree& tree,
+// BODY[] and BODY[]<partial>: the message's own bytes, no structure needed.
+bool whole_message(const imap::Section& s) {
+  return s.part.empty() && s.text == imap::SectionText::kNone;
+}
+
+// `tree` is only called for a section other than the whole message.
+template <typename Tree>
+void append_body_section(std::string& out, const imap::FetchItem& item, Tree&& tree,
                          const StoredMessage& stored) {
-  std::string bytes;
-  if (item.section.part.empty() && item.section.text == imap::SectionText::kNone) {
-    bytes = stored.body;
-  } else {
-    Result<std::string> section = mime::extract_section(tree, stored.body, to_mime(item.section));
-    if (section.ok()) bytes = std::move(*section);
+  std::string extracted;
+  std::string_view bytes = stored.body;
+  if (!whole_message(item.section)) {
+    Result<std::string> section = mime::extract_section(tree(), stored.body, to_mime(item.section));
+    if (section.ok()) extracted = std::move(*section);
+    bytes = extracted;
   }
   out += "BODY";
   append_section_name(out, item.section);
@@ -154,10 +166,24 @@ bool fetch_needs_message(const imap::FetchArgs& args) {
 
 bool fetch_needs_structure(const imap::FetchArgs& args) {
   using A = imap::FetchAttr;
-  return fetch_needs_message(args) && !(args.has(A::kRfc822) && !args.has(A::kEnvelope) &&
-                                        !args.has(A::kBodyStructure) && !args.has(A::kBody) &&
-                                        !args.has(A::kBodySection) && !args.has(A::kBinary) &&
-                                        !args.has(A::kBinarySize));
+  for (const imap::FetchItem& item : args.items) {
+    switch (item.attr) {
+      case A::kEnvelope:
+      case A::kBodyStructure:
+      case A::kBody:
+      case A::kBinary:
+      case A::kBinarySize:
+      case A::kRfc822Header:
+      case A::kRfc822Text:
+        return true;
+      case A::kBodySection:
+        if (!whole_message(item.section)) return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
 }
 
 std::string mime_structure_of(std::string_view message) {
@@ -175,9 +201,11 @@ void append_flags(std::string& out, const MessageMeta& meta, const MailboxView& 
       first = false;
     }
   }
-  for (const std::string& k : view.keyword_list(meta.keywords)) {
+  const std::vector<std::string>& names = view.keyword_names();
+  for (size_t i = 0; meta.keywords != 0 && i < names.size(); ++i) {
+    if (!(meta.keywords & (uint64_t{1} << i))) continue;
     if (!first) out += ' ';
-    out += k;
+    out += names[i];
     first = false;
   }
   out += ')';
@@ -200,8 +228,9 @@ Status append_fetch_response(std::string& out, uint32_t seq, const MessageMeta& 
     if (!tree) tree = structure_of(*stored);
     return *tree;
   };
+  const bool gone = stored == nullptr && fetch_needs_message(args);
   for (const imap::FetchItem& item : args.items) {
-    if (fetch_needs_message(args) && stored == nullptr &&
+    if (gone &&
         (item.attr != A::kUid && item.attr != A::kFlags && item.attr != A::kInternalDate &&
          item.attr != A::kRfc822Size && item.attr != A::kModSeq)) {
       continue;  // the message is gone from the store: report what the view knows
@@ -245,7 +274,7 @@ Status append_fetch_response(std::string& out, uint32_t seq, const MessageMeta& 
         out += mime::imap_bodystructure(structure(), stored->body, false);
         break;
       case A::kBodySection:
-        append_body_section(out, item, structure(), *stored);
+        append_body_section(out, item, structure, *stored);
         break;
       case A::kBinary:
       case A::kBinarySize:

@@ -28,7 +28,9 @@ using imap::CommandKind;
 
 constexpr size_t kOutputHighBytes = 1 << 20;  // stream FETCH output above this...
 constexpr size_t kOutputLowBytes = 256 << 10;  // ...and go on once it is below this
-constexpr size_t kFetchBatch = 256;            // stored messages read per lane job
+constexpr size_t kFetchBatch = 256;            // stored messages read per lane job...
+constexpr uint64_t kFetchBatchBytes = 1 << 20;  // ...and their bytes (beyond the first one)
+constexpr size_t kFetchItemBytes = 64;          // "* n FETCH (BODY[] {n}\r\n...)\r\n" and so on
 constexpr size_t kSaslBytesMax = 8192;
 constexpr size_t kPipelinedBytesMax = 1 << 20;  // held beyond one command while busy
 constexpr uint64_t kMultiappendBytesMin = 64 << 20;
@@ -104,6 +106,7 @@ struct FetchJob {
   size_t next = 0;                   // the next target to read (or format)
   bool reading = false;              // a batch is being read on the lane
   std::optional<std::string> ready;  // a formatted batch waiting for the output to drain
+  uint64_t batch_bytes = 0;          // the stored size of the batch being read
   bool failed_cte = false;
 };
 
@@ -209,6 +212,10 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
 
   void write(std::string_view bytes) {
     if (!bytes.empty()) conn_->write(bytes);
+  }
+  // A large answer is queued as it is, not copied.
+  void write_owned(std::string&& bytes) {
+    if (!bytes.empty()) conn_->write(std::move(bytes));
   }
 
   void tagged(const std::string& tag, std::string_view text) {
@@ -1286,7 +1293,7 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
           (void)append_fetch_response(out, seq, *m, *view_, nullptr, job.args, fetch_options());
         }
         if (out.size() >= kOutputLowBytes) {
-          write(out);
+          write_owned(std::move(out));
           out.clear();
           if (conn_->output_bytes() > kOutputHighBytes) {
             conn_->notify_when_drained(kOutputLowBytes);
@@ -1294,12 +1301,12 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
           }
         }
       }
-      write(out);
+      write_owned(std::move(out));
       finish_fetch();
       return;
     }
     if (job.ready && conn_->output_bytes() <= kOutputHighBytes) {
-      write(*job.ready);
+      write_owned(std::move(*job.ready));
       job.ready.reset();
     }
     if (!job.reading && !job.ready && job.next < job.targets.size()) {
@@ -1314,13 +1321,24 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
     }
   }
 
+  // The next batch: up to kFetchBatch messages and kFetchBatchBytes (by the view's sizes),
+  // so that a batch of large messages does not hold them all at once.
   void read_fetch_batch() {
     FetchJob& job = *fetch_;
     std::vector<uint32_t> uids;
     const size_t begin = job.next;
-    const size_t end = std::min(job.targets.size(), job.next + kFetchBatch);
-    for (size_t i = begin; i < end; ++i) uids.push_back(job.targets[i].second);
+    size_t end = begin;
+    uint64_t bytes = 0;
+    while (end < job.targets.size() && end - begin < kFetchBatch) {
+      const MessageMeta* m = view_->find(job.targets[end].second);
+      const uint64_t size = m ? m->size : 0;
+      if (end > begin && bytes + size > kFetchBatchBytes) break;
+      bytes += size;
+      uids.push_back(job.targets[end].second);
+      ++end;
+    }
     job.next = end;
+    job.batch_bytes = bytes;
     job.reading = true;
     AccountHub::MimeFunction mime;
     if (fetch_needs_structure(job.args)) mime = mime_structure_of;
@@ -1343,6 +1361,11 @@ class ImapConnection final : public ConnectionHandler, public MailboxWatcher {
                                  size_t end) {
     FetchJob& job = *fetch_;
     std::string out;
+    // Whole messages (BODY[], RFC822) make an answer about their size: room for it at once,
+    // no regrowing copies. (Items that look inside the message answer less.)
+    if (!fetch_needs_structure(job.args)) {
+      out.reserve(job.batch_bytes + (end - begin) * kFetchItemBytes);
+    }
     size_t s = 0;
     for (size_t i = begin; i < end; ++i) {
       const auto [seq, uid] = job.targets[i];

@@ -110,6 +110,45 @@ TEST(SmtpDotStufferTest, RoundTripThroughTheServersDecoder) {
   }
 }
 
+// The wire form built one byte at a time, as the rules say it.
+std::string reference_stuff(std::string_view body) {
+  std::string out;
+  bool line_start = true;
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\r' || body[i] == '\n') {
+      out += "\r\n";
+      if (body[i] == '\r' && i + 1 < body.size() && body[i + 1] == '\n') ++i;
+      line_start = true;
+      continue;
+    }
+    if (line_start && body[i] == '.') out += '.';
+    out += body[i];
+    line_start = false;
+  }
+  if (!line_start) out += "\r\n";
+  return out + ".\r\n";
+}
+
+TEST(SmtpDotStufferTest, MatchesTheByteByByteRulesHoweverSplit) {
+  std::mt19937 rng(20261130);
+  const char alphabet[] = {'.', '\r', '\n', '\r', '\n', 'a', 'b', 'c', ' ', '\0'};
+  for (int round = 0; round < 3000; ++round) {
+    std::string body(rng() % 80, 'x');
+    for (char& c : body) c = alphabet[rng() % sizeof alphabet];
+    const std::string want = reference_stuff(body);
+    EXPECT_EQ(stuff(body), want) << testing::PrintToString(body);
+    DotStuffer stuffer;  // random split points
+    std::string out;
+    for (size_t i = 0; i < body.size();) {
+      const size_t n = 1 + rng() % 7;
+      stuffer.feed(std::string_view(body).substr(i, n), out);
+      i += n;
+    }
+    stuffer.finish(out);
+    EXPECT_EQ(out, want) << testing::PrintToString(body);
+  }
+}
+
 TEST(SmtpDotStufferTest, LongLinesUseTheVectorScan) {
   const std::string line(10000, 'q');
   const std::string body = line + "\r\n." + line + "\n";
