@@ -847,11 +847,23 @@ std::pair<Clock::time_point, Clock::time_point> wall(const std::vector<Session*>
   return {t0, t1};
 }
 
-Figures pop3_once(const Args& a, const Endpoint& server, const std::vector<std::string>& users) {
-  std::vector<std::unique_ptr<Pop3Session>> owned;
+double value(const Figures& f, std::string_view key) {
+  for (const auto& [k, v] : f) {
+    if (k == key) {
+      return v;
+    }
+  }
+  return 0;
+}
+
+// One session per user, run together; the figures every mode reports (wall time, messages
+// and bytes over all sessions). `owned` keeps the sessions for mode-specific figures.
+template <typename SessionType>
+Figures run_all(const Args& a, const Endpoint& server, const std::vector<std::string>& users,
+                std::vector<std::unique_ptr<SessionType>>& owned) {
   std::vector<Session*> sessions;
   for (const std::string& u : users) {
-    owned.push_back(std::make_unique<Pop3Session>(u, a.password, a.messages));
+    owned.push_back(std::make_unique<SessionType>(u, a.password, a.messages));
     sessions.push_back(owned.back().get());
   }
   run_sessions(a, server, sessions);
@@ -862,32 +874,25 @@ Figures pop3_once(const Args& a, const Endpoint& server, const std::vector<std::
     n += s->messages();
     nbytes += s->bytes();
   }
-  const double w = seconds_between(t0, t1);
-  return {{"wall_s", w},
+  return {{"wall_s", seconds_between(t0, t1)},
           {"messages", static_cast<double>(n)},
-          {"bytes", static_cast<double>(nbytes)},
-          {"msgs_per_s", static_cast<double>(n) / w},
-          {"MB_per_s", static_cast<double>(nbytes) / w / 1e6}};
+          {"bytes", static_cast<double>(nbytes)}};
+}
+
+Figures pop3_once(const Args& a, const Endpoint& server, const std::vector<std::string>& users) {
+  std::vector<std::unique_ptr<Pop3Session>> owned;
+  Figures f = run_all(a, server, users, owned);
+  const double w = value(f, "wall_s");
+  f.emplace_back("msgs_per_s", value(f, "messages") / w);
+  f.emplace_back("MB_per_s", value(f, "bytes") / w / 1e6);
+  return f;
 }
 
 Figures imap_once(const Args& a, const Endpoint& server, const std::vector<std::string>& users) {
   std::vector<std::unique_ptr<ImapSession>> owned;
-  std::vector<Session*> sessions;
-  for (const std::string& u : users) {
-    owned.push_back(std::make_unique<ImapSession>(u, a.password, a.messages));
-    sessions.push_back(owned.back().get());
-  }
-  run_sessions(a, server, sessions);
-  const auto [t0, t1] = wall(sessions);
-  uint64_t n = 0;
-  uint64_t nbytes = 0;
-  for (const auto& s : owned) {
-    n += s->messages();
-    nbytes += s->bytes();
-  }
-  Figures f = {{"wall_s", seconds_between(t0, t1)},
-               {"messages", static_cast<double>(n)},
-               {"bytes", static_cast<double>(nbytes)}};
+  Figures f = run_all(a, server, users, owned);
+  const double n = value(f, "messages");
+  const double nbytes = value(f, "bytes");
   for (int p = 0; p < ImapSession::kPhases; ++p) {
     double slowest = 0;
     for (const auto& s : owned) {
@@ -896,18 +901,9 @@ Figures imap_once(const Args& a, const Endpoint& server, const std::vector<std::
     f.emplace_back(ImapSession::kPhaseKeys[p], slowest);
   }
   const double bodies_s = f[3 + ImapSession::kFetchBodies].second;
-  f.emplace_back("bodies_msgs_per_s", static_cast<double>(n) / bodies_s);
-  f.emplace_back("bodies_MB_per_s", static_cast<double>(nbytes) / bodies_s / 1e6);
+  f.emplace_back("bodies_msgs_per_s", n / bodies_s);
+  f.emplace_back("bodies_MB_per_s", nbytes / bodies_s / 1e6);
   return f;
-}
-
-double value(const Figures& f, std::string_view key) {
-  for (const auto& [k, v] : f) {
-    if (k == key) {
-      return v;
-    }
-  }
-  return 0;
 }
 
 // statistics.median: the middle value, or the mean of the two middle ones.
