@@ -554,4 +554,17 @@ void Resolver::resolve_exchanges(const std::string& domain, std::vector<MxHost> 
   finish();
 }
 
+std::vector<std::string> joined_txt_records(const DnsAnswer& answer) {
+  std::vector<std::string> records;
+  records.reserve(answer.txt.size());
+  for (const std::vector<std::string>& strings : answer.txt) {
+    std::string joined;
+    for (const std::string& s : strings) {
+      joined += s;
+    }
+    records.push_back(std::move(joined));
+  }
+  return records;
+}
+
 }  // namespace rm

@@ -108,6 +108,10 @@ struct DnsAnswer {
   std::vector<std::string> names;             // PTR
 };
 
+// The TXT records of an answer, each record's character-strings joined (what SPF, DKIM and
+// DMARC read: RFC 7208 §3.3, RFC 6376 §3.6.2.2).
+std::vector<std::string> joined_txt_records(const DnsAnswer& answer);
+
 using HostCallback = std::function<void(HostAnswer answer)>;
 using DnsCallback = std::function<void(DnsAnswer answer)>;
 using MxCallback = std::function<void(MxAnswer answer)>;

@@ -200,17 +200,9 @@ void look_up_keys(const std::shared_ptr<Verification>& v, const ResolverOptions&
   for (const std::string& name : names) {
     v->resolver->resolve(name, DnsType::kTxt, [v, name](DnsAnswer dns_answer) {
       switch (dns_answer.error) {
-        case DnsError::kNone: {
-          std::vector<std::string> records;
-          for (const std::vector<std::string>& strings : dns_answer.txt) {
-            std::string joined;
-            for (const std::string& s : strings)
-              joined += s;
-            records.push_back(std::move(joined));
-          }
-          v->verifier->provide_key(name, records);
+        case DnsError::kNone:
+          v->verifier->provide_key(name, joined_txt_records(dns_answer));
           break;
-        }
         case DnsError::kTemporary:
           v->verifier->provide_key_error(name, DkimDnsError::kTemporary);
           break;

@@ -9,6 +9,7 @@
 #include "core/reactor/shard.h"
 #include "proto/dkim/header_canon.h"
 #include "proto/mail_auth/authentication_results.h"
+#include "store/account/address_resolver.h"
 #include "store/account/directory.h"
 
 namespace rm {
@@ -32,11 +33,6 @@ size_t header_end(std::string_view text, size_t from) {
     }
   }
   return std::string_view::npos;
-}
-
-std::string domain_of(std::string_view address) {
-  const size_t at = address.rfind('@');
-  return lower_ascii(at == std::string_view::npos ? address : address.substr(at + 1));
 }
 
 // A HELO worth an SPF check of its own: a domain name, not an address literal.
@@ -90,24 +86,19 @@ MethodResult dkim_method_result(const DkimResult& r) {
   return m;
 }
 
-std::vector<std::string> joined_txt(const DnsAnswer& answer) {
-  std::vector<std::string> records;
-  for (const std::vector<std::string>& strings : answer.txt) {
-    std::string joined;
-    for (const std::string& s : strings) {
-      joined += s;
-    }
-    records.push_back(std::move(joined));
-  }
-  return records;
-}
-
 dmarc::Outcome dmarc_error(dmarc::Verdict verdict, std::string reason, std::string from) {
   dmarc::Outcome o;
   o.verdict = verdict;
   o.reason = std::move(reason);
   o.from_domain = std::move(from);
   return o;
+}
+
+// The domain SPF judges and DMARC aligns with: MAIL FROM's, or HELO's for the null sender
+// (RFC 7208 §2.4, RFC 7489 §4.1).
+std::string spf_domain(std::string_view mail_from, std::string_view helo) {
+  const std::string domain = domain_of(mail_from);
+  return domain.empty() ? lower_ascii(helo) : domain;
 }
 
 uint32_t random_percent() {
@@ -135,7 +126,8 @@ InboundCheck::InboundCheck(Shard& shard, Resolver* resolver,
       config_(std::move(config)),
       ip_(ip),
       mail_from_(std::move(mail_from)),
-      helo_(std::move(helo)) {}
+      helo_(std::move(helo)),
+      spf_domain_(spf_domain(mail_from_, helo_)) {}
 
 void InboundCheck::start_spf() {
   if (!config_->spf) {
@@ -144,12 +136,12 @@ void InboundCheck::start_spf() {
   const bool helo_too = config_->spf_helo && !mail_from_.empty() && helo_is_domain(helo_);
   const std::string identity = mail_from_.empty() ? "helo" : "mailfrom";
   if (resolver_ == nullptr) {
-    spf_mail_ = spf_temperror(identity, mail_from_.empty() ? helo_ : domain_of(mail_from_),
-                              "no DNS resolver");
+    spf_mail_ = spf_temperror(identity, spf_domain_, "no DNS resolver");
     return;
   }
   std::weak_ptr<InboundCheck> weak = weak_from_this();
   spf_waiting_ = helo_too ? 2 : 1;
+  helo_checked_ = helo_too;
   check_spf(shard_, *resolver_, ip_, mail_from_, helo_, config_->spf_options,
             [weak](SpfCheck check) {
               if (std::shared_ptr<InboundCheck> self = weak.lock()) {
@@ -259,7 +251,7 @@ void InboundCheck::look_up_dkim_keys() {
         return;
       }
       if (answer.error == DnsError::kNone) {
-        self->dkim_->provide_key(name, joined_txt(answer));
+        self->dkim_->provide_key(name, joined_txt_records(answer));
       } else {
         self->dkim_->provide_key_error(name, answer.error == DnsError::kTemporary
                                                  ? DkimDnsError::kTemporary
@@ -295,7 +287,7 @@ void InboundCheck::maybe_evaluate_dmarc() {
   const std::optional<SpfCheck>& spf = spf_mail_;
   if (spf) {
     input.spf.pass = spf->outcome.result == spf::ResultCode::kPass;
-    input.spf.domain = mail_from_.empty() ? lower_ascii(helo_) : domain_of(mail_from_);
+    input.spf.domain = spf_domain_;
   }
   if (dkim_) {
     for (const DkimResult& r : dkim_->results()) {
@@ -332,7 +324,7 @@ void InboundCheck::ask_dmarc() {
     dmarc::LookupAnswer a;
     if (answer.error == DnsError::kNone) {
       a.status = dmarc::LookupStatus::kFound;
-      a.txt = joined_txt(answer);
+      a.txt = joined_txt_records(answer);
     } else {
       a.status = answer.error == DnsError::kTemporary ? dmarc::LookupStatus::kTempError
                                                       : dmarc::LookupStatus::kNotFound;
@@ -371,10 +363,9 @@ void InboundCheck::time_out() {
   }
   const std::string identity = mail_from_.empty() ? "helo" : "mailfrom";
   if (config_->spf && !spf_mail_) {
-    spf_mail_ = spf_temperror(identity, mail_from_.empty() ? helo_ : domain_of(mail_from_),
-                              "SPF check took too long");
+    spf_mail_ = spf_temperror(identity, spf_domain_, "SPF check took too long");
   }
-  if (spf_waiting_ > 0 && config_->spf_helo && !spf_helo_ && !mail_from_.empty()) {
+  if (helo_checked_ && !spf_helo_) {
     spf_helo_ = spf_temperror("helo", helo_, "SPF check took too long");
   }
   if (config_->psl && !dmarc_outcome_) {
@@ -384,7 +375,7 @@ void InboundCheck::time_out() {
   deliver();
 }
 
-std::vector<MethodResult> InboundCheck::method_results() const {
+std::vector<MethodResult> InboundCheck::method_results(const std::vector<DkimResult>& dkim) const {
   std::vector<MethodResult> results;
   if (spf_helo_) {
     results.push_back(spf_method_result(*spf_helo_, mail_from_, helo_));
@@ -393,7 +384,6 @@ std::vector<MethodResult> InboundCheck::method_results() const {
     results.push_back(spf_method_result(*spf_mail_, mail_from_, helo_));
   }
   if (dkim_) {
-    const std::vector<DkimResult> dkim = dkim_->results();
     for (const DkimResult& r : dkim) {
       results.push_back(dkim_method_result(r));
     }
@@ -409,15 +399,13 @@ std::vector<MethodResult> InboundCheck::method_results() const {
   return results;
 }
 
-bool InboundCheck::had_temporary_error() const {
+bool InboundCheck::had_temporary_error(const std::vector<DkimResult>& dkim) const {
   if (spf_mail_ && spf_mail_->outcome.result == spf::ResultCode::kTempError) {
     return true;
   }
-  if (dkim_) {
-    for (const DkimResult& r : dkim_->results()) {
-      if (r.status == DkimStatus::kTempError) {
-        return true;
-      }
+  for (const DkimResult& r : dkim) {
+    if (r.status == DkimStatus::kTempError) {
+      return true;
     }
   }
   return false;
@@ -451,7 +439,8 @@ void InboundCheck::deliver() {
     timer_ = 0;
   }
   InboundVerdict v;
-  const std::vector<MethodResult> results = method_results();
+  const std::vector<DkimResult> dkim = dkim_ ? dkim_->results() : std::vector<DkimResult>();
+  const std::vector<MethodResult> results = method_results(dkim);
   v.header_prefix = mail_auth::build_authentication_results(config_->authserv_id, results);
   if (spf_mail_ && !spf_mail_->received_spf.empty()) {
     v.header_prefix += "Received-SPF: " + spf_mail_->received_spf + "\r\n";
@@ -465,7 +454,7 @@ void InboundCheck::deliver() {
     v.reply = {550, "5.7.1",
                "Message rejected: the From header field must hold exactly one author address (" +
                    std::string(dmarc::from_error_name(from_.error)) + ")"};
-  } else if (dmarc == PolicyAction::kReject && had_temporary_error()) {
+  } else if (dmarc == PolicyAction::kReject && had_temporary_error(dkim)) {
     // A DNS failure may be what made the message fail: the sender should try again rather
     // than get a bounce for a passing glitch.
     v.action = InboundAction::kReject;
@@ -478,20 +467,16 @@ void InboundCheck::deliver() {
              spf_mail_->outcome.result == spf::ResultCode::kFail) {
     v.action = InboundAction::kReject;
     v.reply = {550, "5.7.23",
-               "SPF validation failed: " + (mail_from_.empty() ? helo_ : domain_of(mail_from_)) +
-                   " does not designate " + address_literal(ip_) + " as permitted sender"};
+               "SPF validation failed: " + (spf_domain_) + " does not designate " +
+                   address_literal(ip_) + " as permitted sender"};
   } else if (dmarc == PolicyAction::kQuarantine) {
     v.action = InboundAction::kQuarantine;
   }
   // Not inside the caller's call (conclude, or a resolver callback that may run inside it).
-  shard_.defer([self = shared_from_this()] {
-    if (self->done_) {
-      std::function<void(InboundVerdict)> done = std::move(self->done_);
-      self->done_ = nullptr;
-      done(std::move(self->verdict_));
-    }
+  shard_.defer([self = shared_from_this(), v = std::move(v)]() mutable {
+    std::function<void(InboundVerdict)> done = std::exchange(self->done_, nullptr);
+    done(std::move(v));
   });
-  verdict_ = std::move(v);
 }
 
 }  // namespace rm

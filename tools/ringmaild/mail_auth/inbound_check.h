@@ -108,9 +108,9 @@ class InboundCheck : public std::enable_shared_from_this<InboundCheck> {
   void ask_dmarc_exists(const std::string& name, size_t type_index);
   void time_out();
   void deliver();
-  std::vector<mail_auth::MethodResult> method_results() const;
+  std::vector<mail_auth::MethodResult> method_results(const std::vector<DkimResult>& dkim) const;
   PolicyAction dmarc_action() const;
-  bool had_temporary_error() const;
+  bool had_temporary_error(const std::vector<DkimResult>& dkim) const;
 
   Shard& shard_;
   Resolver* resolver_;
@@ -118,6 +118,7 @@ class InboundCheck : public std::enable_shared_from_this<InboundCheck> {
   const IpAddress ip_;
   const std::string mail_from_;
   const std::string helo_;
+  const std::string spf_domain_;  // MAIL FROM's domain, or HELO's for the null sender
 
   std::string held_;  // the header section so far
   bool header_done_ = false;
@@ -128,12 +129,12 @@ class InboundCheck : public std::enable_shared_from_this<InboundCheck> {
   std::optional<SpfCheck> spf_mail_;
   std::optional<SpfCheck> spf_helo_;
   size_t spf_waiting_ = 0;
+  bool helo_checked_ = false;  // a HELO check of its own was started
   size_t keys_waiting_ = 0;
   std::optional<dmarc::Evaluator> dmarc_;
   std::optional<dmarc::Outcome> dmarc_outcome_;
 
   std::function<void(InboundVerdict)> done_;
-  InboundVerdict verdict_;
   uint64_t timer_ = 0;
   bool concluded_ = false;
 };
