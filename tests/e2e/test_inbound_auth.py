@@ -255,6 +255,18 @@ class InboundAuthTest(World, unittest.TestCase):
         self.assertEqual(len(re.findall(r"(?mi)^Authentication-Results: %s\.?;" % re.escape(HOST),
                                         head)), 1)
 
+    def test_a_header_section_past_the_hold_limit_is_stored_unchecked(self):
+        # Over 1 MiB of header fields: passed on as it came, DKIM and DMARC permerror
+        # (no verdict from them), SPF still checked.
+        filler = "".join("X-Filler-%05d: %s\r\n" % (i, "h" * 80) for i in range(12000))
+        self.send("alice@good.test", message("alice@good.test", "huge header", extra=filler))
+        stored = self.stored("huge header")
+        results = self.auth_results(stored)
+        self.assertIn("spf=pass smtp.mailfrom=alice@good.test", results)
+        self.assertIn("dkim=permerror", results)
+        self.assertIn("dmarc=permerror", results)
+        self.assertIn(filler.encode(), stored)
+
     def test_trusted_clients_are_not_checked(self):
         self.send("ceo@evil.test", message("ceo@evil.test", "from inside"), source="127.0.0.1")
         stored = self.stored("from inside")
